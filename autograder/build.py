@@ -1,0 +1,131 @@
+"""Generate the student and solution notebooks from the source notebooks.
+
+``course/source/<NN_name>/<NN_name>.ipynb`` is the one source of each assignment: prose,
+solutions between ``### BEGIN/END SOLUTION`` and tests, hidden ones between
+``### BEGIN/END HIDDEN TESTS``. From it:
+
+- ``course/release/<NN_name>/`` is what nbgrader's ``generate_assignment`` makes of it
+  (solutions replaced by stubs, hidden tests removed);
+- ``solutions/<NN_name>.ipynb`` keeps the solution code without markers, drops the hidden
+  tests and is executed, outputs included.
+"""
+
+import copy
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+REPO = Path(__file__).resolve().parents[1]
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+SOLUTION_MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
+HIDDEN_TESTS = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS[ \t]*\n?", re.M | re.S)
+SOLUTION_TIMEOUT = 600  # seconds per cell when executing a solution notebook
+
+
+def assignments(repo: Path = REPO) -> list[str]:
+    """The assignment names, e.g. ``01_tokenization``, in order."""
+    return sorted(path.name for path in (repo / "course" / "source").iterdir() if path.is_dir())
+
+
+def source_path(assignment: str, repo: Path = REPO) -> Path:
+    return repo / "course" / "source" / assignment / f"{assignment}.ipynb"
+
+
+def release_path(assignment: str, repo: Path = REPO) -> Path:
+    return repo / "course" / "release" / assignment / f"{assignment}.ipynb"
+
+
+def solution_path(assignment: str, repo: Path = REPO) -> Path:
+    return repo / "solutions" / f"{assignment}.ipynb"
+
+
+def read(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def write(notebook: nbformat.NotebookNode, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, path)
+
+
+def normalized(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """No outputs, no execution counts, and only the metadata that means something."""
+    notebook = copy.deepcopy(notebook)
+    notebook.metadata = {"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"}}
+    for cell in notebook.cells:
+        cell.metadata = {key: cell.metadata[key] for key in ("nbgrader", "tags") if key in cell.metadata}
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    return notebook
+
+
+def solution_notebook(source: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The source with solution markers removed, hidden tests dropped and no nbgrader metadata."""
+    notebook = normalized(source)
+    cells = []
+    for cell in notebook.cells:
+        cell.metadata.pop("nbgrader", None)
+        if cell.cell_type == "code":
+            cell.source = HIDDEN_TESTS.sub("", SOLUTION_MARKER.sub("", cell.source)).rstrip("\n")
+            if all(line.lstrip().startswith("#") for line in cell.source.splitlines()):
+                continue  # nothing left but comments: a cell that only held hidden tests
+        cells.append(cell)
+    notebook.cells = cells
+    return notebook
+
+
+def tool_environment() -> dict[str, str]:
+    """The environment for running nbgrader: it calls tools (alembic) of this Python's bin directory."""
+    bin_directory = str(Path(sys.executable).parent)
+    return {**os.environ, "PATH": os.pathsep.join([bin_directory, os.environ.get("PATH", "")])}
+
+
+def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
+    """Run an nbgrader command in the course directory ``course``, capturing its output."""
+    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=tool_environment(),
+                          capture_output=True, text=True)
+
+
+def release_notebook(assignment: str, repo: Path = REPO) -> nbformat.NotebookNode:
+    """Run nbgrader's generate_assignment in a scratch copy of the course; return the student notebook."""
+    with tempfile.TemporaryDirectory() as scratch:
+        course = Path(scratch)
+        shutil.copy(repo / "course" / "nbgrader_config.py", course)
+        shutil.copytree(repo / "course" / "source" / assignment, course / "source" / assignment)
+        result = nbgrader(course, "generate_assignment", assignment, "--force")
+        if result.returncode != 0:
+            raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{result.stderr}")
+        return read(course / "release" / assignment / f"{assignment}.ipynb")
+
+
+def execute(notebook: nbformat.NotebookNode, directory: Path) -> nbformat.NotebookNode:
+    """Run every cell in a fresh kernel, with ``directory`` as the working directory."""
+    client = NotebookClient(
+        notebook, timeout=SOLUTION_TIMEOUT, kernel_name="python3", record_timing=False,
+        resources={"metadata": {"path": str(directory)}},
+    )
+    client.execute()
+    return notebook
+
+
+def build(names: list[str] | None = None, repo: Path = REPO, run_solutions: bool = True) -> None:
+    """Normalize the sources and regenerate release and solution notebooks."""
+    for assignment in names or assignments(repo):
+        source = read(source_path(assignment, repo))
+        write(normalized(source), source_path(assignment, repo))
+        print(f"{assignment}: generating the student notebook")
+        write(release_notebook(assignment, repo), release_path(assignment, repo))
+        solution = solution_notebook(source)
+        if run_solutions:
+            print(f"{assignment}: executing the solution notebook")
+            execute(solution, solution_path(assignment, repo).parent)
+        write(solution, solution_path(assignment, repo))
+        print(f"{assignment}: done")

@@ -1,0 +1,153 @@
+"""The building blocks of every check: calling student code, strict comparisons, clear failures."""
+
+import contextlib
+import math
+import reprlib
+
+import torch
+
+from autograder.reference.guard import ReferenceUsedError, forbid
+
+_short = reprlib.Repr()
+_short.maxstring = 80
+_short.maxother = 80
+_short.maxlist = _short.maxtuple = _short.maxdict = _short.maxset = 12
+
+
+def show(value) -> str:
+    """A short, readable repr for failure messages."""
+    if isinstance(value, torch.Tensor):
+        return f"tensor of shape {tuple(value.shape)}, dtype {value.dtype}"
+    return _short.repr(value)
+
+
+class CheckFailure(AssertionError):
+    """A failed check, worded for the student."""
+
+    def __init__(self, check: str, problem: str, *, expected=None, got=None, hint: str | None = None):
+        lines = [f"{check}: {problem}"]
+        if expected is not None:
+            lines.append(f"  expected: {expected}")
+        if got is not None:
+            lines.append(f"  got:      {got}")
+        if hint:
+            lines.append(f"  hint:     {hint}")
+        super().__init__("\n".join(lines))
+
+
+class Check:
+    """One named check. Use ``with Check(name, reference=...) as check:`` and its helpers."""
+
+    def __init__(self, name: str, *, reference: str | None = None):
+        self.name = name
+        self.reference = reference or name
+        self.cases = 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        if kind is None:
+            print(f"✔ {self.name}: passed ({self.cases} case{'s' * (self.cases != 1)})")
+        return False
+
+    def fail(self, problem: str, *, expected=None, got=None, hint: str | None = None):
+        raise CheckFailure(self.name, problem, expected=expected, got=got, hint=hint)
+
+    def reject_reference(self, obj):
+        """Fail when ``obj`` is one of the course's own reference objects."""
+        if str(getattr(obj, "__module__", "")).startswith("autograder"):
+            self.fail(
+                "this is the course's reference implementation, not yours",
+                hint="write the code yourself in the exercise cell",
+            )
+
+    def call(self, function, *args, description: str | None = None, hint: str | None = None, **kwargs):
+        """Run student code; turn its exceptions (and use of the reference) into clear failures."""
+        self.cases += 1
+        with forbid(self.reference):
+            try:
+                return function(*args, **kwargs)
+            except ReferenceUsedError as error:
+                self.fail(str(error), hint="write the code yourself instead of importing the course's solution")
+            except NotImplementedError as error:
+                raise CheckFailure(
+                    self.name, "the exercise is not done yet",
+                    hint="replace `raise NotImplementedError()` in the exercise cell with your code",
+                ) from error
+            except Exception as error:
+                call = description or f"{getattr(function, '__name__', 'your code')}(...)"
+                raise CheckFailure(
+                    self.name,
+                    f"{call} raised {type(error).__name__}: {error}",
+                    hint=hint or "the traceback above this message points at the line in your code",
+                ) from error
+
+    @contextlib.contextmanager
+    def expect_error(self, error_type: type[Exception], description: str, hint: str | None = None):
+        """Expect the block (student code) to raise ``error_type``."""
+        self.cases += 1
+        try:
+            with forbid(self.reference):
+                yield
+        except error_type:
+            return
+        except ReferenceUsedError as error:
+            self.fail(str(error), hint="write the code yourself instead of importing the course's solution")
+        except Exception as error:
+            self.fail(f"{description} raised the wrong error", expected=error_type.__name__,
+                      got=f"{type(error).__name__}: {error}", hint=hint)
+        self.fail(f"{description} raised no error", expected=f"a {error_type.__name__}", got="no error", hint=hint)
+
+    def equal(self, got, expected, what: str, hint: str | None = None):
+        """Exact comparison that also checks types, so look-alike objects cannot pass."""
+        problem = _difference(got, expected)
+        if problem:
+            self.fail(f"{what}: {problem}", expected=show(expected), got=show(got), hint=hint)
+
+    def close(self, got, expected: float, what: str, *, rtol: float = 1e-6, atol: float = 1e-9, hint=None):
+        """Compare a number within tolerances: |got - expected| <= atol + rtol * |expected|."""
+        if type(got) not in (float, int) and not (isinstance(got, torch.Tensor) and got.numel() == 1):
+            self.fail(f"{what}: expected a number", expected="float", got=type(got).__name__, hint=hint)
+        value = float(got)
+        if not (math.isfinite(value) and abs(value - expected) <= atol + rtol * abs(expected)):
+            self.fail(what, expected=f"{expected:.6g}", got=f"{value:.6g}", hint=hint)
+
+
+def _difference(got, expected) -> str | None:
+    """Describe how ``got`` differs from ``expected`` (types included); None when equal."""
+    if type(expected) in (list, tuple):
+        if type(got) is not type(expected):
+            return f"expected a {type(expected).__name__}, got a {type(got).__name__}"
+        for i, (g, e) in enumerate(zip(got, expected)):
+            problem = _difference(g, e)
+            if problem:
+                return f"first difference at position {i}: expected {show(e)}, got {show(g)}"
+        if len(got) != len(expected):
+            return f"expected length {len(expected)}, got length {len(got)}"
+        return None
+    if type(expected) is dict:
+        if not isinstance(got, dict):
+            return f"expected a dict, got a {type(got).__name__}"
+        got = dict(got)
+        odd_key = next((key for key in got if not _is_plain(key)), None)
+        if odd_key is not None:
+            return f"unexpected key type {type(odd_key).__name__} (key {show(odd_key)})"
+        missing, extra = [k for k in expected if k not in got], [k for k in got if k not in expected]
+        if missing or extra:
+            return f"missing keys {show(missing)}, unexpected keys {show(extra)}"
+        for key, value in expected.items():
+            problem = _difference(got[key], value)
+            if problem:
+                return f"wrong value for key {show(key)}: {problem}"
+        return None
+    if type(got) is not type(expected):
+        return f"expected a {type(expected).__name__}, got a {type(got).__name__}"
+    return None if got == expected else "values differ"
+
+
+def _is_plain(value) -> bool:
+    """Built-in immutable values (and tuples of them), whose == and hash can be trusted."""
+    if type(value) is tuple:
+        return all(_is_plain(item) for item in value)
+    return type(value) in (int, float, str, bytes, bool, type(None))

@@ -1,0 +1,1 @@
+"""The course's reference implementations: what every student implementation is graded against."""

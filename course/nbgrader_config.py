@@ -1,0 +1,25 @@
+# nbgrader settings for the course. Run nbgrader commands from this directory: it is the course root.
+# Each setting below changes one of nbgrader's defaults on purpose; tests/test_nbgrader_config.py
+# shows the effect of each on a real autograde run.
+
+c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
+
+c.CourseDirectory.course_id = "gpt-from-scratch"
+
+# Per-cell time limit while autograding (default 30 s). Graded checks take seconds; heavy
+# demonstration cells shrink when NBGRADER_EXECUTION is set, so 60 s leaves a wide margin
+# and still stops an endless loop within a minute.
+c.Execute.timeout = 60
+
+# A graded cell scores zero when its output holds an error *or any stderr stream*. The
+# course's checks signal failure only by raising, while stderr carries PyTorch and Python
+# warnings and progress bars. So drop every stderr stream before scoring.
+c.IgnorePattern.enabled = True
+c.IgnorePattern.pattern = r"[\s\S]"
+
+# A student who deletes a test cell must lose its points, not leave "needs manual grading".
+c.OverwriteCells.add_missing_cells = True
+
+# What a student sees in place of a solution.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"

@@ -1,0 +1,68 @@
+"""Run real nbgrader on a scratch copy of the course: generate, submit, autograde, export."""
+
+import csv
+import shutil
+import subprocess
+from pathlib import Path
+
+import nbformat
+from nbgrader.api import Gradebook
+
+from autograder import build
+
+
+def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
+    """Run an nbgrader command in ``course``; fail with its output if it fails."""
+    result = build.nbgrader(course, *args)
+    assert result.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+def scratch_course(root: Path, assignments: list[str]) -> Path:
+    """A course directory with the real config and sources, and the assignments generated."""
+    shutil.copy(build.REPO / "course" / "nbgrader_config.py", root)
+    for assignment in assignments:
+        shutil.copytree(build.REPO / "course" / "source" / assignment, root / "source" / assignment)
+        nbgrader(root, "generate_assignment", assignment, "--force")
+    return root
+
+
+def completed_release(assignment: str, replacements: dict[str, str] | None = None) -> nbformat.NotebookNode:
+    """The student notebook with every exercise answered by the source's solution, except
+    the cells named in ``replacements`` (grade id -> source), as a student would hand it in."""
+    source = {cell.metadata["nbgrader"]["grade_id"]: cell for cell in build.read(build.source_path(assignment)).cells
+              if "nbgrader" in cell.metadata}
+    notebook = build.read(build.release_path(assignment))
+    for cell in notebook.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            cell.source = build.SOLUTION_MARKER.sub("", source[grade_id].source)
+        if grade_id in (replacements or {}):
+            cell.source = replacements[grade_id]
+    return notebook
+
+
+def submit(course: Path, student: str, assignment: str, notebook: nbformat.NotebookNode) -> None:
+    build.write(notebook, course / "submitted" / student / assignment / f"{assignment}.ipynb")
+
+
+def cell_scores(course: Path, assignment: str, student: str) -> dict[str, float]:
+    """Points per graded cell (grade id -> score) from the gradebook."""
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        submission = gradebook.find_submission(assignment, student)
+        return {grade.name: grade.score for notebook in submission.notebooks for grade in notebook.grades}
+
+
+def exported_grades(course: Path) -> dict[tuple[str, str], tuple[float, float]]:
+    """(assignment, student) -> (score, max score) from ``nbgrader export``'s CSV."""
+    nbgrader(course, "export", "--to", "grades.csv")
+    with open(course / "grades.csv", newline="") as file:
+        return {(row["assignment"], row["student_id"]): (float(row["score"]), float(row["max_score"]))
+                for row in csv.DictReader(file)}
+
+
+def autograded_cell_text(course: Path, student: str, assignment: str, grade_id: str) -> str:
+    """Everything the autograded notebook shows for one cell: its outputs as text."""
+    notebook = build.read(course / "autograded" / student / assignment / f"{assignment}.ipynb")
+    cell = next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    return "\n".join(output.get("text", "") + "\n".join(output.get("traceback", [])) for output in cell.outputs)

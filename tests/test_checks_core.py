@@ -1,0 +1,85 @@
+"""The check helpers: strict comparisons and clear failure messages."""
+
+from collections import Counter
+
+import pytest
+
+from autograder.checks.core import Check, CheckFailure
+
+
+class AlwaysEqual:
+    def __eq__(self, other):
+        return True
+
+    def __hash__(self):
+        return 0
+
+
+def test_a_passing_check_prints_one_line_and_returns_none(capsys):
+    with Check("demo") as check:
+        check.equal([1, 2], [1, 2], "list")
+    assert capsys.readouterr().out == "✔ demo: passed (0 cases)\n"
+
+
+def test_failure_states_expected_got_and_hint():
+    with pytest.raises(CheckFailure) as failure, Check("demo") as check:
+        check.equal(["a", "b"], ["a", "c"], "tokens", hint="look again")
+    message = str(failure.value)
+    assert message.splitlines() == [
+        "demo: tokens: first difference at position 1: expected 'c', got 'b'",
+        "  expected: ['a', 'c']",
+        "  got:      ['a', 'b']",
+        "  hint:     look again",
+    ]
+
+
+@pytest.mark.parametrize("impostor", [AlwaysEqual(), ("a", "c"), None])
+def test_look_alike_values_do_not_pass(impostor):
+    with pytest.raises(CheckFailure), Check("demo") as check:
+        check.equal(impostor, ["a", "c"], "tokens")
+
+
+def test_dict_subclasses_compare_by_content_but_keys_must_be_plain():
+    with Check("demo") as check:
+        check.equal(Counter({(1, 2): 2}), {(1, 2): 2}, "counts")
+    with pytest.raises(CheckFailure, match="unexpected key type AlwaysEqual"), Check("demo") as check:
+        check.equal({AlwaysEqual(): 2}, {(1, 2): 2}, "counts")
+
+
+def test_close_uses_stated_tolerances():
+    with Check("demo") as check:
+        check.close(1.0 + 1e-9, 1.0, "ratio")
+    with pytest.raises(CheckFailure, match="expected: 1"), Check("demo") as check:
+        check.close(1.001, 1.0, "ratio")
+    with pytest.raises(CheckFailure, match="expected a number"), Check("demo") as check:
+        check.close("1.0", 1.0, "ratio")
+    with pytest.raises(CheckFailure), Check("demo") as check:
+        check.close(float("nan"), 1.0, "ratio")
+
+
+def test_errors_in_student_code_are_reported_with_their_cause():
+    def broken(x):
+        return 1 / 0
+
+    with pytest.raises(CheckFailure, match=r"broken\(...\) raised ZeroDivisionError") as failure, Check("demo") as check:
+        check.call(broken, 1)
+    assert isinstance(failure.value.__cause__, ZeroDivisionError)
+
+
+def test_an_untouched_exercise_says_so():
+    def exercise():
+        raise NotImplementedError()
+
+    with pytest.raises(CheckFailure, match="replace `raise NotImplementedError\\(\\)`"), Check("demo") as check:
+        check.call(exercise)
+
+
+def test_expect_error_needs_the_right_error():
+    with Check("demo") as check, check.expect_error(ValueError, "f()"):
+        raise ValueError("fine")
+    with pytest.raises(CheckFailure, match="raised no error"), Check("demo") as check:
+        with check.expect_error(ValueError, "f()"):
+            pass
+    with pytest.raises(CheckFailure, match="raised the wrong error"), Check("demo") as check:
+        with check.expect_error(ValueError, "f()"):
+            raise ZeroDivisionError()

@@ -1,0 +1,39 @@
+"""pyproject.toml and environment.yml describe the same environment; torch is pinned."""
+
+import tomllib
+from pathlib import Path
+
+import yaml
+from packaging.requirements import Requirement
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def pyproject_requirements() -> set[str]:
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    return {str(Requirement(r)) for r in project["dependencies"] + project["optional-dependencies"]["test"]}
+
+
+def conda_pip_requirements() -> tuple[set[str], list[str]]:
+    environment = yaml.safe_load((REPO / "environment.yml").read_text())
+    pip = next(item["pip"] for item in environment["dependencies"] if isinstance(item, dict))
+    local = [line for line in pip if line.startswith("-")]
+    return {str(Requirement(line)) for line in pip if not line.startswith("-")}, local
+
+
+def test_environment_yml_matches_pyproject():
+    requirements, local = conda_pip_requirements()
+    assert requirements == pyproject_requirements()
+    assert local == ["--editable ."]
+
+
+def test_every_requirement_has_a_tested_range_and_torch_is_pinned():
+    requirements = [Requirement(r) for r in pyproject_requirements()]
+    assert all(r.specifier for r in requirements), [r.name for r in requirements if not r.specifier]
+    assert str(next(r for r in requirements if r.name == "torch").specifier) == "==2.13.0"
+
+
+def test_conda_python_matches_the_package():
+    environment = yaml.safe_load((REPO / "environment.yml").read_text())
+    assert "python=3.11" in environment["dependencies"]
+    assert tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["requires-python"] == ">=3.11,<3.12"

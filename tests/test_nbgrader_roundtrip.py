@@ -1,0 +1,68 @@
+"""The real nbgrader workflow on every assignment: a full solution earns full marks, the untouched
+student notebook earns zero without crashing the run, and a classic bug loses exactly its tests."""
+
+import pytest
+
+from autograder import build
+from tests.nbgrader_course import (autograded_cell_text, cell_scores, completed_release, exported_grades, nbgrader,
+                                   scratch_course, submit)
+
+# assignment -> (exercise cell, a classic bug in it, the graded cells it must fail)
+CLASSIC_BUGS = {
+    "01_tokenization": (
+        "train_bpe",
+        "def train_bpe(text, vocab_size):\n"
+        "    # bug: max() keeps the first of equally frequent pairs instead of the smallest\n"
+        "    if vocab_size < 256:\n        raise ValueError(vocab_size)\n"
+        "    ids, merges = list(text.encode('utf-8')), {}\n"
+        "    for new_id in range(256, vocab_size):\n"
+        "        counts = count_pairs(ids)\n        if not counts:\n            break\n"
+        "        best = max(counts, key=counts.get)\n"
+        "        ids = merge_pair(ids, best, new_id)\n        merges[best] = new_id\n"
+        "    return merges\n",
+        {"test_train_bpe", "hidden_train_bpe"},
+    ),
+}
+ASSIGNMENTS = build.assignments()
+
+
+def test_every_assignment_has_a_classic_bug_case():
+    assert set(CLASSIC_BUGS) == set(ASSIGNMENTS)
+
+
+@pytest.fixture(scope="module")
+def graded_course(tmp_path_factory):
+    course = scratch_course(tmp_path_factory.mktemp("course"), ASSIGNMENTS)
+    for assignment in ASSIGNMENTS:
+        cell, bug, _ = CLASSIC_BUGS[assignment]
+        submit(course, "full", assignment, completed_release(assignment))
+        submit(course, "untouched", assignment, build.read(build.release_path(assignment)))
+        submit(course, "buggy", assignment, completed_release(assignment, {cell: bug}))
+        nbgrader(course, "autograde", assignment, "--force")
+    return course, exported_grades(course)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_full_solution_earns_full_marks(graded_course, assignment):
+    course, grades = graded_course
+    score, max_score = grades[(assignment, "full")]
+    assert score == max_score > 0, cell_scores(course, assignment, "full")
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_untouched_notebook_earns_zero_and_is_graded(graded_course, assignment):
+    course, grades = graded_course
+    assert grades[(assignment, "untouched")][0] == 0
+    assert "not done yet" in autograded_cell_text(course, "untouched", assignment, min(CLASSIC_BUGS[assignment][2]))
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_classic_bug_loses_exactly_its_tests(graded_course, assignment):
+    course, grades = graded_course
+    exercise, _, failing = CLASSIC_BUGS[assignment]
+    scores = cell_scores(course, assignment, "buggy")
+    assert {grade_id for grade_id, score in scores.items() if score == 0} == failing
+    assert 0 < grades[(assignment, "buggy")][0] < grades[(assignment, "buggy")][1]
+    for grade_id in failing:
+        message = autograded_cell_text(course, "buggy", assignment, grade_id)
+        assert exercise in message and "expected" in message and "hint" in message, message
