@@ -46,7 +46,8 @@ shift || true
 case $command in
     setup) setup ;;
     lab) setup; lab "$@" ;;
-    test) setup; export PATH="$PWD/$VENV/bin:$PATH"; exec "$VENV/bin/python" -m pytest "$@" ;;
+    # Two workers; --dist=loadfile keeps each notebook's cells on one worker, in order, in one kernel.
+    test) setup; export PATH="$PWD/$VENV/bin:$PATH"; exec "$VENV/bin/python" -m pytest -n 2 --dist=loadfile "$@" ;;
     build) setup; exec "$VENV/bin/gpt-course" build "$@" ;;
     *) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; [[ $command == help ]] ;;
 esac

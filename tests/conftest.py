@@ -2,6 +2,10 @@ import textwrap
 
 import pytest
 
+from autograder.checks import CheckFailure
+
+HIDDEN_SEED = 7  # other than the seeds the notebooks use
+
 
 def student_namespace(source: str) -> dict:
     """Run ``source`` as a notebook would (module ``__main__``) and return its globals."""
@@ -13,3 +17,14 @@ def student_namespace(source: str) -> dict:
 @pytest.fixture
 def student():
     return student_namespace
+
+
+def run_visible_and_hidden(checks, exercise: str, obj) -> list[str]:
+    """Run an exercise's visible and hidden check on ``obj``; return the failure messages."""
+    failures = []
+    for run in (lambda: getattr(checks, exercise)(obj), lambda: getattr(checks, exercise + "_hidden")(obj, HIDDEN_SEED)):
+        try:
+            run()
+        except CheckFailure as failure:
+            failures.append(str(failure))
+    return failures

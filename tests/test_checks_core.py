@@ -1,5 +1,6 @@
 """The check helpers: strict comparisons and clear failure messages."""
 
+import re
 from collections import Counter
 
 import pytest
@@ -83,3 +84,36 @@ def test_expect_error_needs_the_right_error():
     with pytest.raises(CheckFailure, match="raised the wrong error"), Check("demo") as check:
         with check.expect_error(ValueError, "f()"):
             raise ZeroDivisionError()
+
+
+def test_tensor_comparison_checks_type_shape_dtype_and_values():
+    import torch
+
+    expected = torch.arange(6.0).reshape(2, 3)
+    with Check("demo") as check:
+        check.tensor(expected + 1e-7, expected, "x")
+    cases = [
+        (expected.tolist(), "expected a torch.Tensor"),
+        (expected.T, "dimensions are in the wrong order"),
+        (torch.zeros(2, 4), "off by one"),
+        (expected[None], "number of dimensions differs"),
+        (expected.double(), "wrong dtype"),
+        (expected + torch.tensor([[0, 0, 0], [0, 0.1, 0]]), "1 of 6 values differ (first at index (1, 1)"),
+        (expected.masked_fill(expected > 4, float("nan")), "1 of 6 values differ"),
+    ]
+    for got, words in cases:
+        with pytest.raises(CheckFailure, match=re.escape(words)), Check("demo") as check:
+            check.tensor(got, expected, "x")
+
+
+def test_checks_leave_the_notebooks_random_streams_alone():
+    import random
+
+    import torch
+
+    random.seed(1), torch.manual_seed(1)
+    expected = (random.random(), torch.rand(1))
+    random.seed(1), torch.manual_seed(1)
+    with Check("demo"):
+        random.random(), torch.rand(3), torch.nn.Linear(4, 4)
+    assert (random.random(), torch.rand(1)) == expected

@@ -2,11 +2,8 @@
 
 import pytest
 
-from autograder.checks import CheckFailure
 from autograder.checks import tokenization as check
-from tests.conftest import student_namespace
-
-SEED = 7  # other than the notebook's seeds
+from tests.conftest import run_visible_and_hidden, student_namespace
 
 COMMON = """
 import re
@@ -150,25 +147,14 @@ EXERCISES = ["split_text", "build_vocab", "SimpleTokenizer", "SimpleTokenizerV2"
              "compression_ratio", "count_pairs", "merge_pair", "train_bpe", "BPETokenizer"]
 
 
-def run_both(exercise, obj):
-    """Run the visible and the hidden check; return the failure messages."""
-    failures = []
-    for run in (lambda: getattr(check, exercise)(obj), lambda: getattr(check, exercise + "_hidden")(obj, seed=SEED)):
-        try:
-            run()
-        except CheckFailure as failure:
-            failures.append(str(failure))
-    return failures
-
-
 @pytest.mark.parametrize("exercise, name, source", VALID)
 def test_valid_alternatives_pass(exercise, name, source):
-    assert run_both(exercise, student_namespace(COMMON + source)[name]) == []
+    assert run_visible_and_hidden(check, exercise, student_namespace(COMMON + source)[name]) == []
 
 
 @pytest.mark.parametrize("exercise, name, source, words", BUGGY)
 def test_classic_bugs_fail_with_a_helpful_message(exercise, name, source, words):
-    failures = run_both(exercise, student_namespace(COMMON + source)[name])
+    failures = run_visible_and_hidden(check, exercise, student_namespace(COMMON + source)[name])
     assert failures, "the bug went unnoticed"
     assert any(words in failure for failure in failures), failures
     assert all("expected" in failure or "hint" in failure for failure in failures)
@@ -182,17 +168,17 @@ def test_every_exercise_has_a_valid_alternative_and_a_bug():
 def test_handing_in_the_reference_fails(exercise):
     from autograder.reference import tokenization as reference
 
-    assert any("reference" in failure for failure in run_both(exercise, getattr(reference, exercise)))
+    assert any("reference" in failure for failure in run_visible_and_hidden(check, exercise, getattr(reference, exercise)))
 
 
 def test_wrapping_the_reference_fails():
     wrapped = student_namespace(
         "from autograder.reference.tokenization import train_bpe as solution\n"
         "def train_bpe(text, vocab_size): return solution(text, vocab_size)")["train_bpe"]
-    failures = run_both("train_bpe", wrapped)
+    failures = run_visible_and_hidden(check, "train_bpe", wrapped)
     assert len(failures) == 2 and all("reference `train_bpe` was called" in failure for failure in failures)
 
 
 def test_untouched_exercises_fail_as_not_done():
     stub = student_namespace("def split_text(text):\n    raise NotImplementedError()")["split_text"]
-    assert all("not done yet" in failure for failure in run_both("split_text", stub))
+    assert all("not done yet" in failure for failure in run_visible_and_hidden(check, "split_text", stub))

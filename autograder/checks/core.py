@@ -2,6 +2,7 @@
 
 import contextlib
 import math
+import random
 import reprlib
 
 import torch
@@ -44,9 +45,13 @@ class Check:
         self.cases = 0
 
     def __enter__(self):
+        # Checks draw random numbers; the notebook's random streams must not notice.
+        self._python_state, self._torch_state = random.getstate(), torch.random.get_rng_state()
         return self
 
     def __exit__(self, kind, error, traceback):
+        random.setstate(self._python_state)
+        torch.random.set_rng_state(self._torch_state)
         if kind is None:
             print(f"✔ {self.name}: passed ({self.cases} case{'s' * (self.cases != 1)})")
         return False
@@ -105,6 +110,33 @@ class Check:
         if problem:
             self.fail(f"{what}: {problem}", expected=show(expected), got=show(got), hint=hint)
 
+    def tensor(self, got, expected: torch.Tensor, what: str, *, rtol: float = 1e-5, atol: float = 1e-6,
+               hint: str | None = None):
+        """Compare tensors: type, shape, dtype, then values with |got - expected| <= atol + rtol * |expected|."""
+        if type(got) not in (torch.Tensor, torch.nn.Parameter):
+            self.fail(f"{what}: expected a torch.Tensor", expected=show(expected), got=type(got).__name__,
+                      hint="build the result with torch operations and return the tensor")
+        if got.shape != expected.shape:
+            self.fail(f"{what}: wrong shape", expected=tuple(expected.shape), got=tuple(got.shape),
+                      hint=_shape_hint(tuple(got.shape), tuple(expected.shape)) or hint
+                      or "compare each dimension with what the exercise asks for")
+        if got.dtype != expected.dtype:
+            self.fail(f"{what}: wrong dtype", expected=expected.dtype, got=got.dtype,
+                      hint=f"convert with .to({expected.dtype})" if hint is None else hint)
+        got, expected = got.detach().cpu(), expected.detach().cpu()
+        if expected.is_floating_point():
+            error = (got.double() - expected.double()).abs()
+            allowed = atol + rtol * expected.double().abs()
+            bad = ~(error <= allowed)  # NaN counts as bad
+        else:
+            bad = got != expected
+        if bool(bad.any()):
+            where = tuple(int(i) for i in bad.nonzero()[0])
+            self.fail(
+                f"{what}: {int(bad.sum())} of {bad.numel()} values differ (first at index {where}"
+                + (f", tolerance atol={atol:g}, rtol={rtol:g})" if expected.is_floating_point() else ")"),
+                expected=_value(expected, where), got=_value(got, where), hint=hint)
+
     def close(self, got, expected: float, what: str, *, rtol: float = 1e-6, atol: float = 1e-9, hint=None):
         """Compare a number within tolerances: |got - expected| <= atol + rtol * |expected|."""
         if type(got) not in (float, int) and not (isinstance(got, torch.Tensor) and got.numel() == 1):
@@ -112,6 +144,17 @@ class Check:
         value = float(got)
         if not (math.isfinite(value) and abs(value - expected) <= atol + rtol * abs(expected)):
             self.fail(what, expected=f"{expected:.6g}", got=f"{value:.6g}", hint=hint)
+
+
+def _shape_hint(got: tuple, expected: tuple) -> str | None:
+    if len(got) == len(expected) and sorted(got) == sorted(expected):
+        return "the dimensions are in the wrong order: look for a missing or extra transpose"
+    if len(got) == len(expected) and sum(g != e for g, e in zip(got, expected)) == 1 and \
+            any(abs(g - e) == 1 for g, e in zip(got, expected)):
+        return "one dimension is off by one"
+    if len(got) != len(expected):
+        return "the number of dimensions differs: a missing batch dimension, or a squeeze/unsqueeze too many"
+    return None
 
 
 def _difference(got, expected) -> str | None:
@@ -151,3 +194,8 @@ def _is_plain(value) -> bool:
     if type(value) is tuple:
         return all(_is_plain(item) for item in value)
     return type(value) in (int, float, str, bytes, bool, type(None))
+
+
+def _value(tensor: torch.Tensor, index: tuple) -> str:
+    value = tensor[index].item() if index else tensor.item()
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
