@@ -22,6 +22,24 @@ CLASSIC_BUGS = {
         "    return merges\n",
         {"test_train_bpe", "hidden_train_bpe"},
     ),
+    "02_embeddings": (
+        "InputEmbedding",
+        "class InputEmbedding(nn.Module):\n"
+        "    def __init__(self, vocab_size, context_length, dim):\n"
+        "        super().__init__()\n"
+        "        self.token_embedding = nn.Embedding(vocab_size, dim)\n"
+        "        self.position_embedding = nn.Embedding(context_length, dim)\n\n"
+        "    def forward(self, token_ids):\n"
+        "        return self.token_embedding(token_ids)  # bug: the positions are never added\n",
+        {"test_InputEmbedding", "hidden_InputEmbedding"},
+    ),
+    "03_attention": (
+        "softmax_naive",
+        "def softmax_naive(x):\n"
+        "    exponentials = torch.exp(x)\n"
+        "    return exponentials / exponentials.sum()  # bug: sums over every element, not along the last dimension\n",
+        {"test_softmax_naive", "hidden_softmax_naive"},
+    ),
 }
 ASSIGNMENTS = build.assignments()
 

@@ -118,7 +118,7 @@ class Check:
                       hint="build the result with torch operations and return the tensor")
         if got.shape != expected.shape:
             self.fail(f"{what}: wrong shape", expected=tuple(expected.shape), got=tuple(got.shape),
-                      hint=_shape_hint(tuple(got.shape), tuple(expected.shape)) or hint
+                      hint="; ".join(filter(None, [_shape_hint(tuple(got.shape), tuple(expected.shape)), hint]))
                       or "compare each dimension with what the exercise asks for")
         if got.dtype != expected.dtype:
             self.fail(f"{what}: wrong dtype", expected=expected.dtype, got=got.dtype,
