@@ -40,6 +40,15 @@ CLASSIC_BUGS = {
         "    return exponentials / exponentials.sum()  # bug: sums over every element, not along the last dimension\n",
         {"test_softmax_naive", "hidden_softmax_naive"},
     ),
+    "04_qkv_attention": (
+        "copy_linear_to_params",
+        "def copy_linear_to_params(source, target):\n"
+        "    with torch.no_grad():  # bug: nn.Linear stores the transpose\n"
+        "        target.W_query.copy_(source.W_query.weight)\n"
+        "        target.W_key.copy_(source.W_key.weight)\n"
+        "        target.W_value.copy_(source.W_value.weight)\n",
+        {"test_copy_linear_to_params", "hidden_copy_linear_to_params"},
+    ),
 }
 ASSIGNMENTS = build.assignments()
 

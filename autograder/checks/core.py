@@ -137,6 +137,28 @@ class Check:
                 + (f", tolerance atol={atol:g}, rtol={rtol:g})" if expected.is_floating_point() else ")"),
                 expected=_value(expected, where), got=_value(got, where), hint=hint)
 
+    def module(self, module_class, *args, described: str, parameters: list[str], **kwargs) -> torch.nn.Module:
+        """Build a student module and check that it has exactly the named parameters."""
+        module = self.call(module_class, *args, description=described, **kwargs)
+        if not isinstance(module, torch.nn.Module):
+            self.fail(f"{described} is not a torch.nn.Module", got=type(module).__name__,
+                      hint="subclass nn.Module and call super().__init__() first")
+        names = sorted(name for name, _ in module.named_parameters())
+        self.equal(names, sorted(parameters), f"parameter names of {described}",
+                   hint="name the layers exactly as the exercise says, so weights can be copied between modules")
+        return module
+
+    def copy_parameters(self, source: torch.nn.Module, target: torch.nn.Module) -> None:
+        """Copy every parameter (not buffers) of ``source`` into the same-named parameter of ``target``."""
+        targets = dict(target.named_parameters())
+        with torch.no_grad():
+            for name, parameter in source.named_parameters():
+                if targets[name].shape != parameter.shape:
+                    self.fail(f"parameter {name} has the wrong shape", expected=tuple(parameter.shape),
+                              got=tuple(targets[name].shape),
+                              hint="nn.Linear(d_in, d_out) stores its weight as (d_out, d_in)")
+                targets[name].copy_(parameter)
+
     def close(self, got, expected: float, what: str, *, rtol: float = 1e-6, atol: float = 1e-9, hint=None):
         """Compare a number within tolerances: |got - expected| <= atol + rtol * |expected|."""
         if type(got) not in (float, int) and not (isinstance(got, torch.Tensor) and got.numel() == 1):
