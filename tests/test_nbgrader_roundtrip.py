@@ -49,6 +49,12 @@ CLASSIC_BUGS = {
         "        target.W_value.copy_(source.W_value.weight)\n",
         {"test_copy_linear_to_params", "hidden_copy_linear_to_params"},
     ),
+    "05_causal_attention": (
+        "mask_and_renormalize",
+        "def mask_and_renormalize(weights):\n"
+        "    return weights * torch.tril(torch.ones_like(weights))  # bug: rows no longer sum to one\n",
+        {"test_mask_and_renormalize", "hidden_mask_and_renormalize"},
+    ),
 }
 ASSIGNMENTS = build.assignments()
 

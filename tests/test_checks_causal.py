@@ -1,0 +1,105 @@
+"""Assignment 05's checks accept valid alternatives and reject the classic bugs, visible and hidden."""
+
+import pytest
+
+from autograder.checks import causal as check
+from tests.conftest import run_visible_and_hidden, student_namespace
+
+COMMON = """
+import torch
+from torch import nn
+"""
+
+CAUSAL = """
+class CausalAttention(nn.Module):
+    def __init__(self, d_in, d_out, context_length, dropout, qkv_bias=False):
+        super().__init__()
+        self.W_query = nn.Linear(d_in, d_out, bias=qkv_bias)
+        self.W_key = nn.Linear(d_in, d_out, bias=qkv_bias)
+        self.W_value = nn.Linear(d_in, d_out, bias=qkv_bias)
+        self.dropout = nn.Dropout(dropout)
+        self.register_buffer("mask", {mask})
+    def forward(self, x):
+        b, t, _ = x.shape
+        if t > self.mask.shape[0]:
+            raise ValueError("too long")
+        q, k, v = self.W_query(x), self.W_key(x), self.W_value(x)
+        scores = q @ k.transpose(1, 2) / k.shape[-1] ** 0.5
+        {masking}
+        return self.dropout(torch.softmax(scores, dim=-1)) @ v
+"""
+TRIU = "torch.triu(torch.ones(context_length, context_length), diagonal=1)"
+TRIU_MASKING = "scores = scores.masked_fill(self.mask.bool()[:t, :t], -torch.inf)"
+DROPOUT = """
+class Dropout(nn.Module):
+    def __init__(self, p):
+        super().__init__()
+        if not 0 <= p < 1:
+            raise ValueError(p)
+        self.p = p
+    def forward(self, x):
+        {body}
+"""
+
+VALID = [
+    ("causal_mask", "def causal_mask(n):\n    return ~torch.tril(torch.ones(n, n)).bool()"),
+    ("causal_mask", "def causal_mask(n):\n    i = torch.arange(n)\n    return i[None, :] > i[:, None]"),
+    ("masked_attention_weights", "def masked_attention_weights(scores):\n    n = scores.shape[-1]\n"
+     "    additive = torch.zeros(n, n).masked_fill(torch.ones(n, n).triu(1).bool(), float('-inf'))\n"
+     "    return torch.softmax(scores + additive, dim=-1)"),
+    ("mask_and_renormalize", "def mask_and_renormalize(w):\n    kept = w * torch.tril(torch.ones_like(w))\n"
+     "    return kept / kept.sum(-1, keepdim=True)"),
+    ("Dropout", DROPOUT.format(body="if not self.training: return x\n        "
+                                    "return torch.where(torch.rand(x.shape) < self.p, 0.0, x / (1 - self.p))")),
+    ("CausalAttention", CAUSAL.format(mask=TRIU, masking=TRIU_MASKING)),
+    ("CausalAttention", CAUSAL.format(mask="torch.tril(torch.ones(context_length, context_length))",
+                                      masking="scores = scores.masked_fill(self.mask[:t, :t] == 0, float('-inf'))")),
+]
+
+BUGGY = [
+    ("causal_mask", "def causal_mask(n):\n    return torch.ones(n, n, dtype=torch.bool).tril(-1)", "wrong triangle"),
+    ("causal_mask", "def causal_mask(n):\n    return torch.ones(n, n, dtype=torch.bool).tril()", "the opposite"),
+    ("masked_attention_weights", "def masked_attention_weights(scores):\n    n = scores.shape[-1]\n"
+     "    return torch.softmax(scores.masked_fill(torch.ones(n, n).triu(1).bool(), 0.0), dim=-1)", "-inf, not 0"),
+    ("masked_attention_weights", "def masked_attention_weights(scores):\n    n = scores.shape[-1]\n"
+     "    return torch.softmax(scores, dim=-1).masked_fill(torch.ones(n, n).triu(1).bool(), 0.0)", "*before* the softmax"),
+    ("mask_and_renormalize", "def mask_and_renormalize(w):\n    return w * torch.tril(torch.ones_like(w))", "divide each row"),
+    ("Dropout", DROPOUT.format(body="if not self.training: return x\n        return x * (torch.rand(x.shape) >= self.p)"),
+     "1 / (1 - p)"),
+    ("Dropout", DROPOUT.format(body="return x * (torch.rand(x.shape) >= self.p) / (1 - self.p)"), "eval mode"),
+    ("Dropout", DROPOUT.format(body="if not self.training: return x\n"
+                                    "        return x * (torch.rand(x.shape) >= 0.5) / 0.5"), "wrong fraction"),
+    ("CausalAttention", CAUSAL.format(mask=TRIU, masking="scores = scores.masked_fill(self.mask.bool()[:t, :t].T, -torch.inf)"),
+     "must not see later tokens"),
+    ("CausalAttention", CAUSAL.format(mask=TRIU, masking="pass"), "must not see later tokens"),
+    ("CausalAttention", CAUSAL.format(mask=TRIU, masking="scores = scores.masked_fill(self.mask.bool(), -torch.inf)"),
+     "raised RuntimeError"),
+    ("CausalAttention", CAUSAL.format(mask=TRIU, masking=TRIU_MASKING).replace(" / k.shape[-1] ** 0.5", ""), "√d_out"),
+    ("CausalAttention", CAUSAL.format(mask=TRIU, masking=TRIU_MASKING).replace("self.dropout(torch.softmax", "(torch.softmax"),
+     "dropout=0.5 changed nothing"),
+]
+
+EXERCISES = ["causal_mask", "masked_attention_weights", "mask_and_renormalize", "Dropout", "CausalAttention"]
+
+
+@pytest.mark.parametrize("exercise, source", VALID)
+def test_valid_alternatives_pass(exercise, source):
+    assert run_visible_and_hidden(check, exercise, student_namespace(COMMON + source)[exercise]) == []
+
+
+@pytest.mark.parametrize("exercise, source, words", BUGGY)
+def test_classic_bugs_fail_with_a_helpful_message(exercise, source, words):
+    failures = run_visible_and_hidden(check, exercise, student_namespace(COMMON + source)[exercise])
+    assert failures, "the bug went unnoticed"
+    assert any(words in failure for failure in failures), failures
+
+
+def test_every_exercise_has_a_valid_alternative_and_a_bug():
+    assert {row[0] for row in VALID} == {row[0] for row in BUGGY} == set(EXERCISES)
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_handing_in_the_reference_fails(exercise):
+    from autograder.reference import attention as reference
+
+    assert any("reference" in failure for failure in run_visible_and_hidden(check, exercise, getattr(reference, exercise)))
