@@ -1,0 +1,133 @@
+"""Assignment 06's checks accept valid alternatives and reject the classic bugs, visible and hidden."""
+
+import pytest
+
+from autograder.checks import multihead as check
+from tests.conftest import run_visible_and_hidden, student_namespace
+
+COMMON = """
+import torch
+from torch import nn
+from autograder.reference.attention import CausalAttention
+"""
+
+MHA = """
+class MultiHeadAttention(nn.Module):
+    def __init__(self, d_in, d_out, context_length, dropout, num_heads, qkv_bias=False):
+        super().__init__()
+        if d_out % num_heads:
+            raise ValueError("d_out % num_heads")
+        self.h, self.hd = num_heads, d_out // num_heads
+        self.W_query = nn.Linear(d_in, d_out, bias=qkv_bias)
+        self.W_key = nn.Linear(d_in, d_out, bias=qkv_bias)
+        self.W_value = nn.Linear(d_in, d_out, bias=qkv_bias)
+        self.out_proj = nn.Linear(d_out, d_out)
+        self.dropout = nn.Dropout(dropout)
+        self.register_buffer("mask", torch.triu(torch.ones(context_length, context_length), 1).bool())
+    def forward(self, x):
+        b, t, _ = x.shape
+        {split}
+        {attend}
+        return self.out_proj({merge})
+"""
+SPLIT = ("q, k, v = (layer(x).view(b, t, self.h, self.hd).transpose(1, 2) "
+         "for layer in (self.W_query, self.W_key, self.W_value))")
+ATTEND = ("s = (q @ k.transpose(-2, -1) / self.hd ** 0.5).masked_fill(self.mask[:t, :t], -torch.inf)\n"
+          "        c = self.dropout(s.softmax(-1)) @ v")
+MERGE = "c.transpose(1, 2).reshape(b, t, -1)"
+SDPA = """
+class MultiHeadAttentionSDPA(MultiHeadAttention):
+    def forward(self, x):
+        b, t, _ = x.shape
+        q, k, v = (l(x).view(b, t, self.h, self.hd).transpose(1, 2) for l in (self.W_query, self.W_key, self.W_value))
+        c = nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+        return self.out_proj(c.transpose(1, 2).reshape(b, t, -1))
+"""
+WRAPPER = """
+class MultiHeadAttentionWrapper(nn.Module):
+    def __init__(self, d_in, d_out, context_length, dropout, num_heads, qkv_bias=False):
+        super().__init__()
+        self.heads = nn.ModuleList([CausalAttention(d_in, d_out, context_length, dropout, qkv_bias) for _ in range(num_heads)])
+    def forward(self, x):
+        {body}
+"""
+LOAD = """
+def load_heads_into_mha(wrapper, mha):
+    with torch.no_grad():
+        for name in ("W_query", "W_key", "W_value"):
+            {copy}
+        mha.out_proj.weight.copy_(torch.eye(mha.out_proj.weight.shape[0]))
+        mha.out_proj.bias.zero_()
+"""
+LOAD_COPY = ("for h, head in enumerate(wrapper.heads):\n"
+             "                n = head.W_query.weight.shape[0]\n"
+             "                getattr(mha, name).weight[h * n:(h + 1) * n] = getattr(head, name).weight\n"
+             "                if getattr(mha, name).bias is not None: getattr(mha, name).bias[h * n:(h + 1) * n] = getattr(head, name).bias")
+
+VALID = [
+    ("MultiHeadAttentionWrapper", WRAPPER.format(body="outs = []\n        for head in self.heads: outs.append(head(x))\n"
+                                                      "        return torch.cat(outs, dim=2)")),
+    ("MultiHeadAttention", MHA.format(split=SPLIT, attend=ATTEND, merge=MERGE)),
+    ("MultiHeadAttention", MHA.format(
+        split=SPLIT,
+        attend="s = torch.einsum('bhqd,bhkd->bhqk', q, k) / self.hd ** 0.5 + torch.zeros(t, t).masked_fill(self.mask[:t, :t], -torch.inf)\n"
+               "        c = torch.einsum('bhqk,bhkd->bhqd', self.dropout(s.softmax(-1)), v)",
+        merge="torch.cat([c[:, i] for i in range(self.h)], dim=-1)")),
+    ("load_heads_into_mha", LOAD.format(copy=LOAD_COPY)),
+    ("MultiHeadAttentionSDPA", MHA.format(split=SPLIT, attend=ATTEND, merge=MERGE) + SDPA),
+    ("mha_parameter_count", MHA.format(split=SPLIT, attend=ATTEND, merge=MERGE)
+     + "def mha_parameter_count(d_in, d_out, qkv_bias=False):\n"
+     "    return sum(p.numel() for p in MultiHeadAttention(d_in, d_out, 1, 0.0, 1, qkv_bias).parameters())"),
+]
+
+BUGGY = [
+    ("MultiHeadAttentionWrapper", WRAPPER.format(body="return sum(head(x) for head in self.heads)"), "concatenate"),
+    ("MultiHeadAttention", MHA.format(split=SPLIT.replace(".view(b, t, self.h, self.hd).transpose(1, 2)", ".view(b, self.h, t, self.hd)"),
+                                      attend=ATTEND, merge=MERGE), "view + transpose(1, 2)"),
+    ("MultiHeadAttention", MHA.format(split=SPLIT, attend=ATTEND, merge="c.reshape(b, t, -1)"), "tokens do not mix"),
+    ("MultiHeadAttention", MHA.format(split=SPLIT, attend=ATTEND.replace(" / self.hd ** 0.5", " / (self.h * self.hd) ** 0.5"),
+                                      merge=MERGE), "√head_dim"),
+    ("MultiHeadAttention", MHA.format(split=SPLIT, attend=ATTEND.replace("self.mask[:t, :t]", "self.mask[:t, :t].T"),
+                                      merge=MERGE), "must mask the keys j > i"),
+    ("load_heads_into_mha", LOAD.format(copy=LOAD_COPY.replace("getattr(head, name).weight\n", "getattr(head, name).weight.T\n")),
+     "raised"),
+    ("load_heads_into_mha", LOAD.format(copy="getattr(mha, name).weight.copy_(torch.cat([getattr(h, name).weight for h in wrapper.heads]))")
+     .replace("        mha.out_proj.weight.copy_(torch.eye(mha.out_proj.weight.shape[0]))\n", ""), "identity weight"),
+    ("MultiHeadAttentionSDPA", MHA.format(split=SPLIT, attend=ATTEND, merge=MERGE)
+     + "class MultiHeadAttentionSDPA(MultiHeadAttention):\n    pass", "never called"),
+    ("MultiHeadAttentionSDPA", MHA.format(split=SPLIT, attend=ATTEND, merge=MERGE) + SDPA.replace("is_causal=True", "is_causal=False"),
+     "must mask the keys j > i"),
+    ("mha_parameter_count", "def mha_parameter_count(d_in, d_out, qkv_bias=False):\n    return 4 * d_in * d_out", "out_proj"),
+]
+
+EXERCISES = ["MultiHeadAttentionWrapper", "MultiHeadAttention", "load_heads_into_mha", "MultiHeadAttentionSDPA",
+             "mha_parameter_count"]
+
+
+@pytest.mark.parametrize("exercise, source", VALID)
+def test_valid_alternatives_pass(exercise, source):
+    assert run_visible_and_hidden(check, exercise, student_namespace(COMMON + source)[exercise]) == []
+
+
+@pytest.mark.parametrize("exercise, source, words", BUGGY)
+def test_classic_bugs_fail_with_a_helpful_message(exercise, source, words):
+    failures = run_visible_and_hidden(check, exercise, student_namespace(COMMON + source)[exercise])
+    assert failures, "the bug went unnoticed"
+    assert any(words in failure for failure in failures), failures
+
+
+def test_every_exercise_has_a_valid_alternative_and_a_bug():
+    assert {row[0] for row in VALID} == {row[0] for row in BUGGY} == set(EXERCISES)
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_handing_in_the_reference_fails(exercise):
+    from autograder.reference import attention as reference
+
+    assert any("reference" in failure for failure in run_visible_and_hidden(check, exercise, getattr(reference, exercise)))
+
+
+def test_sdpa_imported_by_name_counts_as_used():
+    source = COMMON + MHA.format(split=SPLIT, attend=ATTEND, merge=MERGE) + "from torch.nn.functional import scaled_dot_product_attention as sdpa\n" \
+        + SDPA.replace("nn.functional.scaled_dot_product_attention", "sdpa")
+    assert run_visible_and_hidden(check, "MultiHeadAttentionSDPA", student_namespace(source)["MultiHeadAttentionSDPA"]) == []
