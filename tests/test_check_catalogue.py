@@ -1,0 +1,60 @@
+"""Every check accepts valid alternatives and rejects the classic bugs (visible and hidden checks),
+and refuses the course's own reference. Rows come from tests/catalogue/."""
+
+import pytest
+
+from tests.catalogue import CATALOGUES, multihead, tokenization
+from tests.conftest import run_visible_and_hidden, student_namespace
+
+VALID = [(a, c, exercise, source) for a, c in CATALOGUES.items() for exercise, source in c.VALID]
+BUGGY = [(a, c, exercise, source, words) for a, c in CATALOGUES.items() for exercise, source, words in c.BUGGY]
+EXERCISES = [(a, c, exercise) for a, c in CATALOGUES.items() for exercise in c.EXERCISES]
+
+
+def variant(catalogue, exercise, source):
+    return student_namespace(catalogue.COMMON + source)[exercise]
+
+
+@pytest.mark.parametrize("assignment, catalogue, exercise, source", VALID, ids=[f"{r[0]}-{r[2]}" for r in VALID])
+def test_valid_alternatives_pass(assignment, catalogue, exercise, source):
+    assert run_visible_and_hidden(catalogue.checks, exercise, variant(catalogue, exercise, source)) == []
+
+
+@pytest.mark.parametrize("assignment, catalogue, exercise, source, words", BUGGY, ids=[f"{r[0]}-{r[2]}" for r in BUGGY])
+def test_classic_bugs_fail_with_a_helpful_message(assignment, catalogue, exercise, source, words):
+    failures = run_visible_and_hidden(catalogue.checks, exercise, variant(catalogue, exercise, source))
+    assert failures, "the bug went unnoticed"
+    assert any(words in failure for failure in failures), failures
+    assert all("hint:" in failure for failure in failures), failures
+
+
+@pytest.mark.parametrize("assignment, catalogue", CATALOGUES.items(), ids=list(CATALOGUES))
+def test_every_exercise_has_a_valid_alternative_and_a_bug(assignment, catalogue):
+    assert {row[0] for row in catalogue.VALID} == {row[0] for row in catalogue.BUGGY} == set(catalogue.EXERCISES)
+
+
+@pytest.mark.parametrize("assignment, catalogue, exercise", EXERCISES, ids=[f"{r[0]}-{r[2]}" for r in EXERCISES])
+def test_handing_in_the_reference_fails(assignment, catalogue, exercise):
+    failures = run_visible_and_hidden(catalogue.checks, exercise, getattr(catalogue.reference, exercise))
+    assert len(failures) == 2 and all("reference" in failure for failure in failures)
+
+
+def test_wrapping_the_reference_fails():
+    wrapped = student_namespace(
+        "from autograder.reference.tokenization import train_bpe as solution\n"
+        "def train_bpe(text, vocab_size): return solution(text, vocab_size)")["train_bpe"]
+    failures = run_visible_and_hidden(tokenization.checks, "train_bpe", wrapped)
+    assert len(failures) == 2 and all("reference `train_bpe` was called" in failure for failure in failures)
+
+
+def test_untouched_exercises_fail_as_not_done():
+    stub = student_namespace("def split_text(text):\n    raise NotImplementedError()")["split_text"]
+    assert all("not done yet" in failure for failure in run_visible_and_hidden(tokenization.checks, "split_text", stub))
+
+
+def test_fused_attention_imported_by_name_counts_as_used():
+    source = (multihead.MHA.format(split=multihead.SPLIT, attend=multihead.ATTEND, merge=multihead.MERGE)
+              + "from torch.nn.functional import scaled_dot_product_attention as sdpa\n"
+              + multihead.SDPA.replace("nn.functional.scaled_dot_product_attention", "sdpa"))
+    assert run_visible_and_hidden(multihead.checks, "MultiHeadAttentionSDPA",
+                                  variant(multihead, "MultiHeadAttentionSDPA", source)) == []
