@@ -13,8 +13,8 @@ from typing import NamedTuple
 DEFAULT_SEED = 1234
 MIN_SENTENCES, MAX_SENTENCES = 6, 10  # the range a story is trimmed to
 
-BOY_NAMES = ("Tom", "Sam", "Ben", "Leo", "Max", "Jack", "Finn", "Eli", "Owen", "Luke", "Theo", "Omar", "Ravi", "Kai")
-GIRL_NAMES = ("Lily", "Mia", "Anna", "Lucy", "Emma", "Zoe", "Ella", "Rosa", "Nina", "Ruby", "Ivy", "Maya", "Lena", "Amy")
+BOY_NAMES = ("Tom", "Sam", "Ben", "Leo", "Max", "Jack", "Finn", "Eli", "Owen", "Luke", "Theo", "Omar", "Kai")
+GIRL_NAMES = ("Lily", "Mia", "Anna", "Lucy", "Emma", "Zoe", "Ella", "Rosa", "Nina", "Ruby", "Ivy", "Maya", "Lena")
 PET_NAMES = ("Pip", "Dot", "Bo", "Coco", "Spot", "Fluff", "Nutmeg", "Pebble", "Button", "Sunny", "Hazel", "Bramble",
              "Rusty", "Clover", "Biscuit", "Ziggy", "Maple", "Puddle")
 KID_ADJECTIVES = ("little", "young", "kind", "brave", "curious", "happy", "shy", "clever", "cheerful", "busy")
@@ -65,7 +65,7 @@ PLACES = (
     Place("to the school yard", "in the school yard", ("the slide", "the sand box", "the big gate", "the bike rack"),
           "on the roof of the little shed", "under the roof by the door",
           ("play tag", "draw with chalk", "jump rope", "swing on the bars")),
-    Place("out to the garden", "in the garden", ("the carrot patch", "a flower pot", "the little shed", "the rose bush"),
+    Place("out to the garden", "in the garden", ("the carrot patch", "a flower pot", "the shed", "the rose bush"),
           "high in the apple tree", "inside the little shed",
           ("water the flowers", "dig in the dirt", "pick ripe tomatoes", "watch the butterflies")),
     Place("to the meadow", "in the meadow", ("a big rock", "an old tree stump", "a patch of daisies", "a stone wall"),
@@ -140,7 +140,8 @@ PROBLEMS = {
         "objects": ("kite", "hat", "balloon", "scarf", "paper plane", "ribbon"),
         "mood": ("sad", "upset"),
         "trouble": ("{H} {was} playing with {his} {obj} when it got stuck {high}.",
-                    "{H} tossed {his} {obj} up into the air, and it landed {high}.", "Oh no, {his} {obj} was stuck {high}!"),
+                    "{H} tossed {his} {obj} up into the air, and it landed {high}.",
+                    "Oh no, {his} {obj} was stuck {high}!"),
         "answer": ("{my} {objn} is stuck up there, and {I} can't reach it.", "{I} can't get {my} {objn} down."),
         "offer": ("I have an idea.", "I think I can help you.", "Don't worry. We will get it back."),
         "fix": ("{F} found a long stick and gently pushed the {objn} down.",
