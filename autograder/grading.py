@@ -1,0 +1,96 @@
+"""Autograde a class with nbgrader, so that a broken submission costs only its own points.
+
+Before nbgrader runs, every submitted notebook is read and checked. What can be repaired
+without changing the student's answers is repaired and flagged (a copy-pasted test cell, which
+would make nbgrader fail the whole notebook); what cannot be read is reported. nbgrader then
+grades the class (it restores locked test cells and kernels itself), and each student gets one
+outcome line: graded with a score, or not graded and why.
+"""
+
+import csv
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbgrader.api import Gradebook, MissingEntry
+
+from autograder import build
+
+NBGRADER_SCHEMA = 3  # the cell metadata version nbgrader 0.9 writes and expects
+
+
+@dataclass
+class Outcome:
+    student: str
+    score: float | None = None
+    max_score: float | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        return "graded" if self.score is not None else "not graded"
+
+
+def check_submission(path: Path) -> list[str]:
+    """Read one submitted notebook, repair what is safe to repair, and return the problems found.
+
+    Unreadable notebooks are left as they are (nbgrader then scores them zero).
+    """
+    try:
+        notebook = nbformat.read(path, as_version=4)
+        nbformat.validate(notebook)
+    except Exception as error:  # not JSON, not a notebook, or an invalid one: report, never crash
+        return [f"{path.name} is not a valid notebook ({type(error).__name__}: {str(error).splitlines()[0][:120]})"]
+    seen, kept, problems = set(), [], []
+    for cell in notebook.cells:
+        metadata = cell.get("metadata", {}).get("nbgrader", {})
+        grade_id = metadata.get("grade_id")
+        if grade_id is not None and grade_id in seen:
+            problems.append(f"{path.name}: removed a copy of cell {grade_id!r} (duplicate grade id)")
+            continue
+        if metadata and metadata.get("schema_version") != NBGRADER_SCHEMA:
+            # any other version makes nbgrader stop grading the whole class
+            problems.append(f"{path.name}: reset the edited nbgrader schema version of cell {grade_id!r}")
+            metadata["schema_version"] = NBGRADER_SCHEMA
+        seen.add(grade_id)
+        kept.append(cell)
+    if problems:
+        notebook.cells = kept
+        nbformat.write(notebook, path)
+    return problems
+
+
+def autograde(course: Path, assignment: str) -> list[Outcome]:
+    """Check and repair the submissions, run nbgrader autograde, and collect one outcome per student."""
+    submitted = sorted(path for path in (course / "submitted").glob(f"*/{assignment}") if path.is_dir())
+    if not submitted:
+        raise FileNotFoundError(f"no submissions for {assignment} in {course / 'submitted'}")
+    outcomes = {path.parent.name: Outcome(path.parent.name) for path in submitted}
+    for path in submitted:
+        for notebook in sorted(path.glob("*.ipynb")):
+            outcomes[path.parent.name].problems += check_submission(notebook)
+    build.nbgrader(course, "autograde", assignment, "--force")  # fails per student, goes on with the others
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        for student, outcome in outcomes.items():
+            try:
+                submission = gradebook.find_submission(assignment, student)
+            except MissingEntry:
+                outcome.problems.append("nbgrader recorded no submission")
+                continue
+            outcome.max_score = submission.max_score
+            if (course / "autograded" / student / assignment).is_dir():  # nbgrader removes it when grading fails
+                outcome.score = submission.score
+            else:
+                outcome.problems.append("nbgrader could not grade it (its log says why); it scores zero")
+    return list(outcomes.values())
+
+
+def write_outcomes(outcomes: list[Outcome], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(["student", "status", "score", "max_score", "problems"])
+        for outcome in outcomes:
+            writer.writerow([outcome.student, outcome.status, outcome.score, outcome.max_score,
+                             json.dumps(outcome.problems)])
