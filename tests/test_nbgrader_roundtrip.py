@@ -105,3 +105,16 @@ def test_classic_bug_loses_exactly_its_tests(graded_course, assignment):
     for grade_id in failing:
         message = autograded_cell_text(course, "buggy", assignment, grade_id)
         assert exercise in message and "hint:" in message, message
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_feedback_shows_failures_but_not_hidden_tests(graded_course, assignment):
+    course, _ = graded_course
+    nbgrader(course, "generate_feedback", assignment, "--force")
+    exercise, _, failing = CLASSIC_BUGS[assignment]
+    html = (course / "feedback" / "buggy" / assignment / f"{assignment}.html").read_text()
+    assert f"{exercise} (hidden)" in html  # the hidden check's own message is feedback
+    hidden_code = [line.strip() for cell in build.read(build.source_path(assignment)).cells
+                   for line in cell.source.split("### BEGIN HIDDEN TESTS")[-1].split("### END HIDDEN TESTS")[0].splitlines()
+                   if "### BEGIN HIDDEN TESTS" in cell.source and line.strip()]
+    assert hidden_code and not [line for line in hidden_code if line in html]
