@@ -11,16 +11,15 @@ solutions between ``### BEGIN/END SOLUTION`` and tests, hidden ones between
 """
 
 import copy
-import os
 import re
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+
+from autograder.nbgrader_process import nbgrader
 
 REPO = Path(__file__).resolve().parents[1]
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
@@ -80,18 +79,6 @@ def solution_notebook(source: nbformat.NotebookNode) -> nbformat.NotebookNode:
         cells.append(cell)
     notebook.cells = cells
     return notebook
-
-
-def tool_environment() -> dict[str, str]:
-    """The environment for running nbgrader: it calls tools (alembic) of this Python's bin directory."""
-    bin_directory = str(Path(sys.executable).parent)
-    return {**os.environ, "PATH": os.pathsep.join([bin_directory, os.environ.get("PATH", "")])}
-
-
-def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
-    """Run an nbgrader command in the course directory ``course``, capturing its output."""
-    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=tool_environment(),
-                          capture_output=True, text=True)
 
 
 def release_notebook(assignment: str, repo: Path = REPO) -> nbformat.NotebookNode:

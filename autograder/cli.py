@@ -1,7 +1,8 @@
 """The course's command line.
 
   gpt-course build [NN_name ...]              regenerate course/release and solutions from course/source
-  gpt-course autograde NN_name [--course DIR] grade every submission, one outcome line per student
+  gpt-course autograde NN_name [--course DIR] grade every submission with time and memory limits,
+                                              one outcome line per student
 """
 
 import argparse
@@ -20,6 +21,9 @@ def main(argv: list[str] | None = None) -> None:
     grade_parser = commands.add_parser("autograde", help="check, repair and autograde every submission of an assignment")
     grade_parser.add_argument("assignment", help="e.g. 01_tokenization")
     grade_parser.add_argument("--course", type=Path, default=build.REPO / "course", help="the nbgrader course directory")
+    grade_parser.add_argument("--notebook-timeout", type=float, default=600, help="seconds per student (default 600)")
+    grade_parser.add_argument("--cell-timeout", type=int, help="seconds per cell (default: the course config's)")
+    grade_parser.add_argument("--memory-gb", type=float, default=4, help="address space per process (default 4)")
     args = parser.parse_args(argv)
 
     if args.command == "build":
@@ -34,7 +38,8 @@ def main(argv: list[str] | None = None) -> None:
         if not (args.course / "source" / args.assignment).is_dir():
             parser.error(f"unknown assignment {args.assignment!r}: no {args.course / 'source' / args.assignment}")
         try:
-            outcomes = grading.autograde(args.course, args.assignment)
+            outcomes = grading.autograde(args.course, args.assignment, notebook_timeout=args.notebook_timeout,
+                                         cell_timeout=args.cell_timeout, memory_gb=args.memory_gb)
         except FileNotFoundError as error:
             sys.exit(f"gpt-course: {error}")
         report = args.course / "reports" / f"{args.assignment}-outcomes.csv"

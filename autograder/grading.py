@@ -9,13 +9,14 @@ outcome line: graded with a score, or not graded and why.
 
 import csv
 import json
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
-from autograder import build
+from autograder.nbgrader_process import nbgrader
 
 NBGRADER_SCHEMA = 3  # the cell metadata version nbgrader 0.9 writes and expects
 
@@ -61,29 +62,46 @@ def check_submission(path: Path) -> list[str]:
     return problems
 
 
-def autograde(course: Path, assignment: str) -> list[Outcome]:
-    """Check and repair the submissions, run nbgrader autograde, and collect one outcome per student."""
+def autograde(course: Path, assignment: str, *, notebook_timeout: float = 600, memory_gb: float = 4,
+              cell_timeout: int | None = None) -> list[Outcome]:
+    """Check and repair the submissions, then grade each student in an nbgrader process of its own.
+
+    Each process, and the kernel it starts, may use at most ``memory_gb`` of address space; a
+    student whose grading takes longer than ``notebook_timeout`` seconds is stopped and not
+    graded. ``cell_timeout`` overrides the course's per-cell limit.
+    """
     submitted = sorted(path for path in (course / "submitted").glob(f"*/{assignment}") if path.is_dir())
     if not submitted:
         raise FileNotFoundError(f"no submissions for {assignment} in {course / 'submitted'}")
-    outcomes = {path.parent.name: Outcome(path.parent.name) for path in submitted}
+    outcomes = []
     for path in submitted:
+        outcome = Outcome(path.parent.name)
         for notebook in sorted(path.glob("*.ipynb")):
-            outcomes[path.parent.name].problems += check_submission(notebook)
-    build.nbgrader(course, "autograde", assignment, "--force")  # fails per student, goes on with the others
+            outcome.problems += check_submission(notebook)
+        options = [f"--Execute.timeout={cell_timeout}"] if cell_timeout else []
+        try:
+            nbgrader(course, "autograde", assignment, "--student", outcome.student, "--force", *options,
+                           timeout=notebook_timeout, memory_bytes=int(memory_gb * 1024**3))
+        except subprocess.TimeoutExpired:
+            outcome.problems.append(f"grading took longer than {notebook_timeout:g} s and was stopped; it scores zero")
+        _record_score(course, assignment, outcome)
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _record_score(course: Path, assignment: str, outcome: Outcome) -> None:
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
-        for student, outcome in outcomes.items():
-            try:
-                submission = gradebook.find_submission(assignment, student)
-            except MissingEntry:
-                outcome.problems.append("nbgrader recorded no submission")
-                continue
-            outcome.max_score = submission.max_score
-            if (course / "autograded" / student / assignment).is_dir():  # nbgrader removes it when grading fails
-                outcome.score = submission.score
-            else:
-                outcome.problems.append("nbgrader could not grade it (its log says why); it scores zero")
-    return list(outcomes.values())
+        try:
+            submission = gradebook.find_submission(assignment, outcome.student)
+        except MissingEntry:
+            outcome.problems.append("nbgrader recorded no submission")
+            return
+        outcome.max_score = submission.max_score
+        finished = not any("took longer" in problem for problem in outcome.problems)
+        if finished and (course / "autograded" / outcome.student / assignment).is_dir():  # removed when grading fails
+            outcome.score = submission.score
+        elif finished:
+            outcome.problems.append("nbgrader could not grade it (its log says why); it scores zero")
 
 
 def write_outcomes(outcomes: list[Outcome], path: Path) -> None:

@@ -8,12 +8,12 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook
 
-from autograder import build
+from autograder import build, nbgrader_process
 
 
 def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
     """Run an nbgrader command in ``course``; fail with its output if it fails."""
-    result = build.nbgrader(course, *args)
+    result = nbgrader_process.nbgrader(course, *args)
     assert result.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
     return result
 

@@ -13,7 +13,7 @@ from autograder.data import dog_planet, stories
 def test_shipped_file_is_what_the_generator_makes(name, tmp_path):
     data.write_shipped_files(tmp_path)
     shipped = (data.Path(data.__file__).parent / name).read_bytes()
-    assert (tmp_path / name).read_bytes() == shipped, f"regenerate with: python -m autograder.data"
+    assert (tmp_path / name).read_bytes() == shipped, "regenerate with: python -m autograder.data"
 
 
 def test_stories_are_about_a_megabyte_of_simple_english():

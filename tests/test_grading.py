@@ -8,15 +8,15 @@ import sys
 import nbformat
 import pytest
 
-from autograder import build
-from tests.nbgrader_course import completed_release, scratch_course, submit
+from autograder.nbgrader_process import tool_environment
+from tests.nbgrader_course import cell_scores, completed_release, scratch_course, submit
 
 ASSIGNMENT = "03_attention"  # the quickest notebook to grade
 
 
 def gpt_course(*args):
     return subprocess.run([sys.executable, "-m", "autograder.cli", *args], capture_output=True, text=True,
-                          env=build.tool_environment())
+                          env=tool_environment())
 
 
 def with_cell_changed(notebook, grade_id, change):
@@ -47,29 +47,34 @@ def graded(tmp_path_factory):
     other_kernel = copy.deepcopy(full)
     other_kernel.metadata["kernelspec"] = {"name": "no-such-kernel", "display_name": "?", "language": "python"}
     submit(course, "other_kernel", ASSIGNMENT, other_kernel)
-    result = gpt_course("autograde", ASSIGNMENT, "--course", str(course))
+    submit(course, "endless_loop", ASSIGNMENT,
+           completed_release(ASSIGNMENT, {"softmax_naive": "def softmax_naive(x):\n    while True:\n        pass\n"}))
+    submit(course, "memory_bomb", ASSIGNMENT, completed_release(ASSIGNMENT, {
+        "softmax_stable": "blocks = []\nwhile True:\n    blocks.append(bytearray(10**8))\n"}))
+    result = gpt_course("autograde", ASSIGNMENT, "--course", str(course), "--cell-timeout", "5")
     with open(course / "reports" / f"{ASSIGNMENT}-outcomes.csv", newline="") as file:
-        return result, {row["student"]: row for row in csv.DictReader(file)}
+        return result, {row["student"]: row for row in csv.DictReader(file)}, course
 
 
 def test_the_class_is_graded_despite_broken_submissions(graded):
-    result, outcomes = graded
+    result, outcomes, _ = graded
     assert result.returncode == 0, result.stderr
-    assert set(outcomes) == {"full", "not_json", "pasted_test_cell", "edited_schema", "other_kernel"}
-    assert "4 of 5 submissions graded" in result.stdout
+    assert set(outcomes) == {"full", "not_json", "pasted_test_cell", "edited_schema", "other_kernel",
+                             "endless_loop", "memory_bomb"}
+    assert "6 of 7 submissions graded" in result.stdout
     for student in ("full", "pasted_test_cell", "edited_schema", "other_kernel"):
         assert outcomes[student]["status"] == "graded"
         assert float(outcomes[student]["score"]) == float(outcomes[student]["max_score"]) > 0, student
 
 
 def test_an_unreadable_notebook_is_reported_not_graded(graded):
-    _, outcomes = graded
+    _, outcomes, _ = graded
     assert outcomes["not_json"]["status"] == "not graded"
     assert "is not a valid notebook" in outcomes["not_json"]["problems"]
 
 
 def test_repairs_are_flagged(graded):
-    _, outcomes = graded
+    _, outcomes, _ = graded
     assert "removed a copy of cell 'test_softmax_naive'" in outcomes["pasted_test_cell"]["problems"]
     assert "reset the edited nbgrader schema version" in outcomes["edited_schema"]["problems"]
     assert outcomes["full"]["problems"] == outcomes["other_kernel"]["problems"] == "[]"
@@ -89,3 +94,27 @@ def test_no_submissions_is_a_clear_error(tmp_path):
     (course / "source" / ASSIGNMENT).mkdir(parents=True)
     result = gpt_course("autograde", ASSIGNMENT, "--course", str(course))
     assert result.returncode == 1 and f"no submissions for {ASSIGNMENT}" in result.stderr
+
+
+def test_an_endless_loop_costs_only_its_exercise(graded):
+    _, outcomes, course = graded
+    scores = cell_scores(course, ASSIGNMENT, "endless_loop")
+    assert scores["test_softmax_naive"] == scores["hidden_softmax_naive"] == 0
+    assert scores["test_softmax_stable"] > 0 and float(outcomes["endless_loop"]["score"]) > 0
+
+
+def test_a_memory_bomb_costs_only_its_exercise(graded):
+    _, outcomes, course = graded
+    scores = cell_scores(course, ASSIGNMENT, "memory_bomb")
+    assert scores["test_softmax_stable"] == scores["hidden_softmax_stable"] == 0
+    assert scores["test_softmax_naive"] > 0 and float(outcomes["memory_bomb"]["score"]) > 0
+
+
+def test_a_notebook_over_its_time_limit_is_stopped_and_reported(tmp_path):
+    course = scratch_course(tmp_path, [ASSIGNMENT])
+    slow = completed_release(ASSIGNMENT)
+    slow.cells[1:1] = [nbformat.v4.new_code_cell("import time\ntime.sleep(4)") for _ in range(6)]
+    submit(course, "slow", ASSIGNMENT, slow)
+    result = gpt_course("autograde", ASSIGNMENT, "--course", str(course), "--notebook-timeout", "15")
+    assert result.returncode == 0, result.stderr
+    assert "0 of 1 submissions graded" in result.stdout and "took longer than 15 s" in result.stdout
