@@ -3,13 +3,14 @@
   gpt-course build [NN_name ...]              regenerate course/release and solutions from course/source
   gpt-course autograde NN_name [--course DIR] grade every submission with time and memory limits,
                                               one outcome line per student
+  gpt-course report [--course DIR]            score figure, pass rate per test, flagged submissions
 """
 
 import argparse
 import sys
 from pathlib import Path
 
-from autograder import build, grading
+from autograder import build, grading, report
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -24,6 +25,8 @@ def main(argv: list[str] | None = None) -> None:
     grade_parser.add_argument("--notebook-timeout", type=float, default=600, help="seconds per student (default 600)")
     grade_parser.add_argument("--cell-timeout", type=int, help="seconds per cell (default: the course config's)")
     grade_parser.add_argument("--memory-gb", type=float, default=4, help="address space per process (default 4)")
+    report_parser = commands.add_parser("report", help="write the class report into the course's reports/")
+    report_parser.add_argument("--course", type=Path, default=build.REPO / "course", help="the nbgrader course directory")
     args = parser.parse_args(argv)
 
     if args.command == "build":
@@ -32,9 +35,14 @@ def main(argv: list[str] | None = None) -> None:
         if unknown:
             parser.error(f"unknown assignment(s) {', '.join(unknown)}; known: {', '.join(known)}")
         build.build(args.assignments or None, run_solutions=not args.no_execute)
+    elif not (args.course / "nbgrader_config.py").is_file():
+        parser.error(f"{args.course} is not a course directory (it has no nbgrader_config.py)")
+    elif args.command == "report":
+        if not (args.course / "gradebook.db").is_file():
+            sys.exit(f"gpt-course: {args.course} has no gradebook yet: autograde first")
+        for path in report.write_report(args.course):
+            print(f"wrote {path}")
     elif args.command == "autograde":
-        if not (args.course / "nbgrader_config.py").is_file():
-            parser.error(f"{args.course} is not a course directory (it has no nbgrader_config.py)")
         if not (args.course / "source" / args.assignment).is_dir():
             parser.error(f"unknown assignment {args.assignment!r}: no {args.course / 'source' / args.assignment}")
         try:
@@ -42,13 +50,13 @@ def main(argv: list[str] | None = None) -> None:
                                          cell_timeout=args.cell_timeout, memory_gb=args.memory_gb)
         except FileNotFoundError as error:
             sys.exit(f"gpt-course: {error}")
-        report = args.course / "reports" / f"{args.assignment}-outcomes.csv"
-        grading.write_outcomes(outcomes, report)
+        outcomes_path = args.course / "reports" / f"{args.assignment}-outcomes.csv"
+        grading.write_outcomes(outcomes, outcomes_path)
         for outcome in outcomes:
             score = f"{outcome.score:g} / {outcome.max_score:g}" if outcome.score is not None else "-"
             print(f"{outcome.student:24s} {outcome.status:11s} {score:>12s}  {'; '.join(outcome.problems)}")
         graded = sum(outcome.score is not None for outcome in outcomes)
-        print(f"{graded} of {len(outcomes)} submissions graded; outcomes written to {report}")
+        print(f"{graded} of {len(outcomes)} submissions graded; outcomes written to {outcomes_path}")
 
 
 if __name__ == "__main__":

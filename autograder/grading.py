@@ -98,10 +98,28 @@ def _record_score(course: Path, assignment: str, outcome: Outcome) -> None:
             return
         outcome.max_score = submission.max_score
         finished = not any("took longer" in problem for problem in outcome.problems)
-        if finished and (course / "autograded" / outcome.student / assignment).is_dir():  # removed when grading fails
+        autograded = course / "autograded" / outcome.student / assignment
+        if finished and autograded.is_dir():  # nbgrader removes it when grading fails
             outcome.score = submission.score
+            outcome.problems += _trouble_in(autograded)
         elif finished:
             outcome.problems.append("nbgrader could not grade it (its log says why); it scores zero")
+
+
+TROUBLE = {"CellTimeoutError": "a cell hit the time limit", "MemoryError": "a cell ran out of memory",
+           "DeadKernelError": "the kernel died"}
+
+
+def _trouble_in(autograded: Path) -> list[str]:
+    """Time-outs, memory errors and kernel deaths in the graded notebooks: worth a look even when graded."""
+    found = []
+    for path in sorted(autograded.glob("*.ipynb")):
+        for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "error" and output.get("ename") in TROUBLE:
+                    name = cell.metadata.get("nbgrader", {}).get("grade_id", f"cell {index}")
+                    found.append(f"{path.name}: {TROUBLE[output['ename']]} in {name}")
+    return found
 
 
 def write_outcomes(outcomes: list[Outcome], path: Path) -> None:

@@ -50,7 +50,9 @@ def graded(tmp_path_factory):
     submit(course, "endless_loop", ASSIGNMENT,
            completed_release(ASSIGNMENT, {"softmax_naive": "def softmax_naive(x):\n    while True:\n        pass\n"}))
     submit(course, "memory_bomb", ASSIGNMENT, completed_release(ASSIGNMENT, {
-        "softmax_stable": "blocks = []\nwhile True:\n    blocks.append(bytearray(10**8))\n"}))
+        "softmax_stable": "blocks = [bytearray(6 * 1024**3) for _ in range(4)]  # 24 GB: the whole machine\n"}))
+    submit(course, "fake_passes", ASSIGNMENT, completed_release(ASSIGNMENT, {"softmax_naive": (
+        "def softmax_naive(x):\n    return x\n\nprint('✔ softmax_naive: passed (2 cases)')\n")}))
     result = gpt_course("autograde", ASSIGNMENT, "--course", str(course), "--cell-timeout", "5")
     with open(course / "reports" / f"{ASSIGNMENT}-outcomes.csv", newline="") as file:
         return result, {row["student"]: row for row in csv.DictReader(file)}, course
@@ -60,8 +62,8 @@ def test_the_class_is_graded_despite_broken_submissions(graded):
     result, outcomes, _ = graded
     assert result.returncode == 0, result.stderr
     assert set(outcomes) == {"full", "not_json", "pasted_test_cell", "edited_schema", "other_kernel",
-                             "endless_loop", "memory_bomb"}
-    assert "6 of 7 submissions graded" in result.stdout
+                             "endless_loop", "memory_bomb", "fake_passes"}
+    assert "7 of 8 submissions graded" in result.stdout
     for student in ("full", "pasted_test_cell", "edited_schema", "other_kernel"):
         assert outcomes[student]["status"] == "graded"
         assert float(outcomes[student]["score"]) == float(outcomes[student]["max_score"]) > 0, student
@@ -77,7 +79,7 @@ def test_repairs_are_flagged(graded):
     _, outcomes, _ = graded
     assert "removed a copy of cell 'test_softmax_naive'" in outcomes["pasted_test_cell"]["problems"]
     assert "reset the edited nbgrader schema version" in outcomes["edited_schema"]["problems"]
-    assert outcomes["full"]["problems"] == outcomes["other_kernel"]["problems"] == "[]"
+    assert outcomes["full"]["problems"] == outcomes["other_kernel"]["problems"] == outcomes["fake_passes"]["problems"] == "[]"
 
 
 @pytest.mark.parametrize("args, message", [
@@ -118,3 +120,32 @@ def test_a_notebook_over_its_time_limit_is_stopped_and_reported(tmp_path):
     result = gpt_course("autograde", ASSIGNMENT, "--course", str(course), "--notebook-timeout", "15")
     assert result.returncode == 0, result.stderr
     assert "0 of 1 submissions graded" in result.stdout and "took longer than 15 s" in result.stdout
+
+
+def test_printed_pass_lines_earn_nothing(graded):
+    _, _, course = graded
+    scores = cell_scores(course, ASSIGNMENT, "fake_passes")
+    assert scores["test_softmax_naive"] == scores["hidden_softmax_naive"] == 0
+
+
+def test_class_report(graded):
+    _, outcomes, course = graded
+    result = gpt_course("report", "--course", str(course))
+    assert result.returncode == 0, result.stderr
+    assert (course / "reports" / "scores.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with open(course / "reports" / "pass_rates.csv", newline="") as file:
+        rates = {row["test"]: float(row["pass_rate"]) for row in csv.DictReader(file)}
+    # 8 submissions; not_json, endless_loop and fake_passes fail softmax_naive's visible test
+    assert rates["test_softmax_naive"] == pytest.approx(5 / 8, abs=1e-3)
+    assert rates["test_attention_scores"] == pytest.approx(7 / 8, abs=1e-3)
+    with open(course / "reports" / "flagged.csv", newline="") as file:
+        flagged = {row["student"]: row["problems"] for row in csv.DictReader(file)}
+    assert set(flagged) == {"not_json", "pasted_test_cell", "edited_schema", "endless_loop", "memory_bomb"}
+    assert "a cell hit the time limit in test_softmax_naive" in flagged["endless_loop"]
+    assert "a cell ran out of memory in softmax_stable" in flagged["memory_bomb"]
+
+
+def test_report_without_a_gradebook_is_a_clear_error(tmp_path):
+    course = scratch_course(tmp_path, [])
+    result = gpt_course("report", "--course", str(course))
+    assert result.returncode == 1 and "no gradebook yet" in result.stderr

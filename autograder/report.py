@@ -1,0 +1,68 @@
+"""The class report: how the class scored, which tests it struggles with, which submissions need a look."""
+
+import csv
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # the report is written to files; no display needed
+import matplotlib.pyplot as plt  # noqa: E402
+from nbgrader.api import Gradebook  # noqa: E402
+
+
+def collect(course: Path) -> dict:
+    """Scores per assignment and pass rates per graded cell, from the gradebook."""
+    scores, passes = {}, {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        for assignment in gradebook.assignments:
+            scores[assignment.name] = []
+            for submission in assignment.submissions:
+                scores[assignment.name].append((submission.student.id, submission.score, submission.max_score))
+                for notebook in submission.notebooks:
+                    for grade in notebook.grades:
+                        passed = grade.score is not None and grade.score >= grade.max_score
+                        passes.setdefault((assignment.name, grade.name), []).append(passed)
+    return {"scores": scores, "pass_rates": {key: sum(flags) / len(flags) for key, flags in passes.items()}}
+
+
+def flagged(course: Path) -> list[dict]:
+    """Submissions with a problem, from the outcome files that `gpt-course autograde` wrote."""
+    rows = []
+    for path in sorted((course / "reports").glob("*-outcomes.csv")):
+        with open(path, newline="") as file:
+            for row in csv.DictReader(file):
+                if json.loads(row["problems"]):
+                    rows.append({"assignment": path.name.removesuffix("-outcomes.csv"), **row})
+    return rows
+
+
+def write_report(course: Path) -> list[Path]:
+    """Write the score figure, the pass rates and the flagged submissions into ``course/reports``."""
+    data, directory = collect(course), course / "reports"
+    directory.mkdir(exist_ok=True)
+    figure_path, rates_path, flagged_path = (directory / name for name in ("scores.png", "pass_rates.csv", "flagged.csv"))
+
+    assignments = sorted(data["scores"])
+    fig, axes = plt.subplots(1, max(len(assignments), 1), figsize=(3.2 * max(len(assignments), 1), 2.8), squeeze=False)
+    for ax, assignment in zip(axes[0], assignments):
+        percentages = [100 * score / max_score for _, score, max_score in data["scores"][assignment] if max_score]
+        ax.hist(percentages, bins=range(0, 101, 10), color="tab:blue")
+        ax.set_title(f"{assignment} ({len(percentages)} students)", fontsize=9)
+        ax.set_xlabel("score (%)")
+    axes[0][0].set_ylabel("students")
+    fig.tight_layout()
+    fig.savefig(figure_path, dpi=100)
+    plt.close(fig)
+
+    with open(rates_path, "w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(["assignment", "test", "pass_rate"])
+        for (assignment, test), rate in sorted(data["pass_rates"].items(), key=lambda item: item[1]):
+            writer.writerow([assignment, test, f"{rate:.3f}"])
+
+    with open(flagged_path, "w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=["assignment", "student", "status", "score", "max_score", "problems"])
+        writer.writeheader()
+        writer.writerows(flagged(course))
+    return [figure_path, rates_path, flagged_path]
