@@ -38,6 +38,7 @@ lab() {
     if [[ ${1:-} == --headless ]]; then
         args+=(--no-browser --ip=127.0.0.1 --port="${PORT:-8888}")
     fi
+    [[ $(id -u) == 0 ]] && args+=(--allow-root)  # containers and servers often run as root
     exec "$VENV/bin/jupyter" lab "${args[@]}"
 }
 
