@@ -100,7 +100,21 @@ def execute(notebook: nbformat.NotebookNode, directory: Path) -> nbformat.Notebo
         resources={"metadata": {"path": str(directory)}},
     )
     client.execute()
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = merged_streams(cell.outputs)
     return notebook
+
+
+def merged_streams(outputs: list) -> list:
+    """Join consecutive prints to the same stream: how they were split into messages depends on timing."""
+    merged = []
+    for output in outputs:
+        if merged and output.output_type == merged[-1].output_type == "stream" and output.name == merged[-1].name:
+            merged[-1].text += output.text
+        else:
+            merged.append(output)
+    return merged
 
 
 def build(names: list[str] | None = None, repo: Path = REPO, run_solutions: bool = True) -> None:
