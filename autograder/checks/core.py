@@ -159,6 +159,23 @@ class Check:
                               hint="nn.Linear(d_in, d_out) stores its weight as (d_out, d_in)")
                 targets[name].copy_(parameter)
 
+    def module_outputs(self, module, expected, x: torch.Tensor, described: str, *, hint: str,
+                       causal_hint: str | None = None, **tolerance):
+        """Compare module(x) with expected(x) in eval mode. With ``causal_hint``, first check causality:
+        changing the last token must leave every earlier output where it was."""
+        module.eval()
+        expected.eval()
+        want = expected(x).detach()
+        got = self.call(module, x.clone(), description=f"{described} on input {show(x)}")
+        if causal_hint:
+            changed = x.clone()
+            changed[:, -1] += 10
+            moved = self.call(module, changed, description="the module on an input with a changed last token")
+            if type(got) is torch.Tensor and type(moved) is torch.Tensor and got.shape == moved.shape == want.shape:
+                self.tensor(moved[:, :-1], got[:, :-1], "outputs before a changed last token", hint=causal_hint,
+                            **tolerance)
+        self.tensor(got, want, f"{described} output for input {show(x)}", hint=hint, **tolerance)
+
     def close(self, got, expected: float, what: str, *, rtol: float = 1e-6, atol: float = 1e-9, hint=None):
         """Compare a number within tolerances: |got - expected| <= atol + rtol * |expected|."""
         if type(got) not in (float, int) and not (isinstance(got, torch.Tensor) and got.numel() == 1):

@@ -15,18 +15,8 @@ def _parameter_names(reference_module) -> list[str]:
     return [name for name, _ in reference_module.named_parameters()]
 
 
-def _compare(check, module, expected, x, described, hint):
-    module.eval()
-    expected.eval()
-    got = check.call(module, x.clone(), description=f"{described} on input {show(x)}")
-    changed = x.clone()
-    changed[:, -1] += 10
-    moved = check.call(module, changed, description="the module on an input with a changed last token")
-    if type(got) is torch.Tensor and type(moved) is torch.Tensor and got.shape == moved.shape == expected(x).shape:
-        check.tensor(moved[:, :-1], got[:, :-1], "outputs before a changed last token", **TOLERANCE,
-                     hint="an output moved when only a later token changed: every head must mask the keys j > i, "
-                          "and heads must be split and merged with view + transpose(1, 2) so that tokens do not mix")
-    check.tensor(got, expected(x).detach(), f"{described} output for input {show(x)}", hint=hint, **TOLERANCE)
+CAUSAL_HINT = ("an output moved when only a later token changed: every head must mask the keys j > i, "
+               "and heads must be split and merged with view + transpose(1, 2) so that tokens do not mix")
 
 
 def _check_wrapper(check, wrapper_class, d_in, d_out, context_length, num_heads, batch, tokens, qkv_bias):
@@ -35,8 +25,9 @@ def _check_wrapper(check, wrapper_class, d_in, d_out, context_length, num_heads,
     module = check.module(wrapper_class, d_in, d_out, context_length, 0.0, num_heads, qkv_bias=qkv_bias,
                           described=described, parameters=_parameter_names(expected))
     check.copy_parameters(expected, module)
-    _compare(check, module, expected, torch.randn(batch, tokens, d_in), described,
-             "run every head (self.heads, an nn.ModuleList of CausalAttention) and concatenate along the last dimension")
+    check.module_outputs(module, expected, torch.randn(batch, tokens, d_in), described, causal_hint=CAUSAL_HINT,
+                         hint="run every head (self.heads, an nn.ModuleList of CausalAttention) and concatenate "
+                              "along the last dimension", **TOLERANCE)
 
 
 def MultiHeadAttentionWrapper(wrapper_class):
@@ -60,9 +51,10 @@ def _check_mha(check, mha_class, d_in, d_out, context_length, num_heads, batch, 
     module = check.module(mha_class, d_in, d_out, context_length, 0.0, num_heads, qkv_bias=qkv_bias,
                           described=described, parameters=_parameter_names(expected))
     check.copy_parameters(expected, module)
-    _compare(check, module, expected, torch.randn(batch, tokens, d_in) * 2, described,
-             "split Q, K, V into heads with .view(batch, tokens, heads, head_dim).transpose(1, 2), "
-             "scale by √head_dim, mask, softmax, @ V, then transpose back, merge heads and apply out_proj")
+    check.module_outputs(module, expected, torch.randn(batch, tokens, d_in) * 2, described, causal_hint=CAUSAL_HINT,
+                         hint="split Q, K, V into heads with .view(batch, tokens, heads, head_dim).transpose(1, 2), "
+                              "scale by √head_dim, mask, softmax, @ V, then transpose back, merge heads and apply out_proj",
+                         **TOLERANCE)
 
 
 def MultiHeadAttention(mha_class):

@@ -49,12 +49,8 @@ class SimpleTokenizer:
 
 
 @reference("SimpleTokenizerV2")
-class SimpleTokenizerV2:
+class SimpleTokenizerV2(SimpleTokenizer):
     """Like SimpleTokenizer, but unknown tokens become <|unk|> and <|endoftext|> is kept whole."""
-
-    def __init__(self, vocab: dict[str, int]):
-        self.str_to_id = dict(vocab)
-        self.id_to_str = {i: token for token, i in vocab.items()}
 
     def encode(self, text: str) -> list[int]:
         tokens = []
@@ -64,9 +60,6 @@ class SimpleTokenizerV2:
             tokens.extend(split_text(part))
         unknown = self.str_to_id[UNKNOWN]
         return [self.str_to_id.get(token, unknown) for token in tokens]
-
-    def decode(self, ids: list[int]) -> str:
-        return join_tokens([self.id_to_str[i] for i in ids])
 
 
 @reference("token_pieces")
