@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One entry point for students, instructors and CI. Every command first sets up (or reuses)
 # the virtual environment in .venv.
-#   ./course.sh lab [--headless]   start JupyterLab on your copy of the assignments
+#   ./course.sh lab [--headless] [--solutions]
+#                                  start JupyterLab on your copy of the assignments (or on the solutions)
 #   ./course.sh test [pytest args] run the whole test suite (what CI runs)
 #   ./course.sh build [NN_name...] regenerate course/release and solutions from course/source
 #   ./course.sh setup              only set up the environment
@@ -35,9 +36,13 @@ lab() {
         [[ -e my_notebooks/$name ]] || cp -r "$release" "my_notebooks/$name"
     done
     local args=(--notebook-dir=my_notebooks)
-    if [[ ${1:-} == --headless ]]; then
-        args+=(--no-browser --ip=127.0.0.1 --port="${PORT:-8888}")
-    fi
+    for option in "$@"; do
+        case $option in
+            --headless) args+=(--no-browser --ip=127.0.0.1 --port="${PORT:-8888}") ;;
+            --solutions) args[0]=--notebook-dir=solutions ;;
+            *) echo "unknown option $option (expected --headless or --solutions)" >&2; exit 2 ;;
+        esac
+    done
     [[ $(id -u) == 0 ]] && args+=(--allow-root)  # containers and servers often run as root
     exec "$VENV/bin/jupyter" lab "${args[@]}"
 }
