@@ -81,15 +81,17 @@ def autograde(course: Path, assignment: str, *, notebook_timeout: float = 600, m
         options = [f"--Execute.timeout={cell_timeout}"] if cell_timeout else []
         try:
             nbgrader(course, "autograde", assignment, "--student", outcome.student, "--force", *options,
-                           timeout=notebook_timeout, memory_bytes=int(memory_gb * 1024**3))
+                     timeout=notebook_timeout, memory_bytes=int(memory_gb * 1024**3))
+            finished = True
         except subprocess.TimeoutExpired:
             outcome.problems.append(f"grading took longer than {notebook_timeout:g} s and was stopped; it scores zero")
-        _record_score(course, assignment, outcome)
+            finished = False
+        _record_score(course, assignment, outcome, finished)
         outcomes.append(outcome)
     return outcomes
 
 
-def _record_score(course: Path, assignment: str, outcome: Outcome) -> None:
+def _record_score(course: Path, assignment: str, outcome: Outcome, finished: bool) -> None:
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         try:
             submission = gradebook.find_submission(assignment, outcome.student)
@@ -97,7 +99,6 @@ def _record_score(course: Path, assignment: str, outcome: Outcome) -> None:
             outcome.problems.append("nbgrader recorded no submission")
             return
         outcome.max_score = submission.max_score
-        finished = not any("took longer" in problem for problem in outcome.problems)
         autograded = course / "autograded" / outcome.student / assignment
         if finished and autograded.is_dir():  # nbgrader removes it when grading fails
             outcome.score = submission.score

@@ -62,11 +62,6 @@ def scaled_dot_product_hidden(scaled_dot_product, seed):
             _check_sdp(check, scaled_dot_product, q, k, torch.randn(*lead, tokens, d_v, generator=generator))
 
 
-def _check_outputs(check, module, expected_module, x, described, hint):
-    got = check.call(module, x.clone(), description=f"{described} on input {show(x)}")
-    check.tensor(got, expected_module(x).detach(), f"{described} output for input {show(x)}", hint=hint, **TOLERANCE)
-
-
 def SelfAttentionParams(module_class):
     with Check("SelfAttentionParams") as check:
         torch.manual_seed(0)
@@ -108,8 +103,8 @@ def _check_self_attention(check, module_class, reference_class, configs, options
         module = check.module(module_class, d_in, d_out, **options, described=described,
                               parameters=[name for name, _ in expected.named_parameters()])
         check.copy_parameters(expected, module)
-        _check_outputs(check, module, expected, torch.randn(*shape) * 2, described,
-                       "queries, keys and values from the three projections, then softmax(Q Kᵀ / √d_out) V")
+        check.module_outputs(module, expected, torch.randn(*shape) * 2, described, **TOLERANCE,
+                             hint="queries, keys and values from the three projections, then softmax(Q Kᵀ / √d_out) V")
 
 
 def copy_linear_to_params(copy_linear_to_params):
