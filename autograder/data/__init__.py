@@ -4,14 +4,17 @@
 gives the same bytes.
 """
 
+import json
 from importlib import resources
 from pathlib import Path
 
-from autograder.data import dog_planet, stories
+from autograder.data import dog_planet, instructions, messages, stories
 
 GENERATORS = {
     "stories.txt": stories.generate_corpus,
     "dog_planet.txt": dog_planet.generate_corpus,
+    "messages.tsv": messages.generate_corpus,
+    "instructions.json": instructions.generate_corpus,
 }
 
 
@@ -27,6 +30,17 @@ def load_stories() -> str:
 def load_dog_planet() -> str:
     """Sentences of the six-word dog-planet language, one a line."""
     return _read("dog_planet.txt")
+
+
+def load_messages() -> list[tuple[str, int]]:
+    """Short text messages as (text, label) in file order; label 1 is spam, 0 is ham."""
+    rows = [line.split("\t") for line in _read("messages.tsv").splitlines()[1:]]  # [1:] skips the header
+    return [(text, int(label == "spam")) for label, text in rows]
+
+
+def load_instructions() -> list[dict]:
+    """Instruction examples: dicts with the keys "instruction", "input" and "output"."""
+    return json.loads(_read("instructions.json"))
 
 
 def write_shipped_files(directory: Path = Path(__file__).parent) -> list[Path]:
