@@ -53,7 +53,11 @@ case $command in
     setup) setup ;;
     lab) setup; lab "$@" ;;
     # Two workers; --dist=loadfile keeps each notebook's cells on one worker, in order, in one kernel.
-    test) setup; export PATH="$PWD/$VENV/bin:$PATH"; exec "$VENV/bin/python" -m pytest -n 2 --dist=loadfile "$@" ;;
-    build) setup; exec "$VENV/bin/gpt-course" build "$@" ;;
+    # One torch thread per process: two workers fill two cores, and two threads fighting over one
+    # busy core made training several times slower. Solutions are built with the same setting, so
+    # nbval compares outputs computed the same way.
+    test) setup; export PATH="$PWD/$VENV/bin:$PATH" OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
+          exec "$VENV/bin/python" -m pytest -n 2 --dist=loadfile "$@" ;;
+    build) setup; OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} exec "$VENV/bin/gpt-course" build "$@" ;;
     *) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; [[ $command == help ]] ;;
 esac

@@ -18,7 +18,9 @@ import transformers
 
 from autograder.reference.gpt import GPTModel
 
-CONFIG = {"vocab_size": 512, "context_length": 128, "emb_dim": 128, "n_heads": 4, "n_layers": 4, "drop_rate": 0.0,
+# Assignment 07's story model (STORY_CONFIG in course/source/07_gpt; 1,208 tokens of compact GPT-2 vocabulary).
+# qkv_bias is True because GPT2LMHeadModel always has those biases; the difference is 1,536 parameters.
+CONFIG = {"vocab_size": 1208, "context_length": 128, "emb_dim": 128, "n_heads": 4, "n_layers": 4, "drop_rate": 0.0,
           "qkv_bias": True}
 BATCH = 16
 

@@ -61,6 +61,26 @@ CLASSIC_BUGS = {
         "    return 4 * d_in * d_out  # bug: forgets the biases\n",
         {"test_mha_parameter_count", "hidden_mha_parameter_count"},
     ),
+    "07_gpt": (
+        "generate",
+        "def generate(model, token_ids, max_new_tokens, context_length, temperature=0.0, top_k=None, eos_id=None,\n"
+        "             generator=None):\n"
+        "    with torch.no_grad():\n"
+        "        for _ in range(max_new_tokens):\n"
+        "            logits = model(token_ids)[:, -1, :]  # bug: the input is never cropped to the context length\n"
+        "            if top_k is not None:\n"
+        "                logits[logits < torch.topk(logits, top_k).values[:, -1:]] = -torch.inf\n"
+        "            if temperature > 0:\n"
+        "                probabilities = torch.softmax(logits / temperature, dim=-1)\n"
+        "                next_id = torch.multinomial(probabilities, num_samples=1, generator=generator)\n"
+        "            else:\n"
+        "                next_id = logits.argmax(dim=-1, keepdim=True)\n"
+        "            token_ids = torch.cat([token_ids, next_id], dim=1)\n"
+        "            if eos_id is not None and bool((next_id == eos_id).all()):\n"
+        "                break\n"
+        "    return token_ids\n",
+        {"test_generate", "hidden_generate"},
+    ),
 }
 ASSIGNMENTS = build.assignments()
 

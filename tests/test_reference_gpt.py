@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from autograder.reference import gpt
-from autograder.reference.gpt2_weights import load_gpt2_state_dict
+from autograder.reference.gpt2_weights import load_gpt2_weights
 
 TINY = {"vocab_size": 97, "context_length": 16, "emb_dim": 32, "n_heads": 4, "n_layers": 2, "drop_rate": 0.0,
         "qkv_bias": True}
@@ -91,7 +91,7 @@ def hugging_face_gpt2():
 
 def test_gpt2_checkpoint_gives_hugging_faces_logits(hugging_face_gpt2, tmp_path):
     torch.save(hugging_face_gpt2.state_dict(), tmp_path / "tiny-gpt2.pt")
-    ours = load_gpt2_state_dict(gpt.GPTModel(TINY).double().eval(), torch.load(tmp_path / "tiny-gpt2.pt"))
+    ours = load_gpt2_weights(gpt.GPTModel(TINY).double().eval(), torch.load(tmp_path / "tiny-gpt2.pt"))
     ids = torch.randint(0, TINY["vocab_size"], (3, TINY["context_length"]), generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         torch.testing.assert_close(ours(ids), hugging_face_gpt2(ids).logits, rtol=1e-10, atol=1e-10)
@@ -99,4 +99,4 @@ def test_gpt2_checkpoint_gives_hugging_faces_logits(hugging_face_gpt2, tmp_path)
 
 def test_loading_a_checkpoint_of_another_size_fails_clearly(hugging_face_gpt2):
     with pytest.raises(ValueError, match="shape mismatch"):
-        load_gpt2_state_dict(gpt.GPTModel({**TINY, "emb_dim": 64}).double(), hugging_face_gpt2.state_dict())
+        load_gpt2_weights(gpt.GPTModel({**TINY, "emb_dim": 64}).double(), hugging_face_gpt2.state_dict())

@@ -92,6 +92,18 @@ class GPTModel(nn.Module):
         return self.out_head(self.final_norm(self.trf_blocks(x)))
 
 
+@reference("gpt_parameter_count")
+def gpt_parameter_count(config: dict, tied: bool = False) -> int:
+    """Trainable parameters of GPTModel(config); with ``tied``, the head shares the token embedding."""
+    d, vocab = config["emb_dim"], config["vocab_size"]
+    attention = 3 * d * d + (3 * d if config["qkv_bias"] else 0) + d * d + d
+    feed_forward = d * 4 * d + 4 * d + 4 * d * d + d
+    block = attention + feed_forward + 2 * 2 * d
+    embeddings = vocab * d + config["context_length"] * d
+    head = 0 if tied else vocab * d
+    return embeddings + config["n_layers"] * block + 2 * d + head
+
+
 @reference("generate")
 @torch.no_grad()
 def generate(model: nn.Module, token_ids: torch.Tensor, max_new_tokens: int, context_length: int,

@@ -8,6 +8,7 @@ one ``c_attn`` layer, and its ``Conv1D`` layers store weights as (in, out), the 
 import torch
 
 from autograder.reference.gpt import GPTModel
+from autograder.reference.guard import reference
 
 
 def _assign(parameter: torch.nn.Parameter, value: torch.Tensor) -> None:
@@ -16,8 +17,9 @@ def _assign(parameter: torch.nn.Parameter, value: torch.Tensor) -> None:
     parameter.copy_(value)
 
 
+@reference("load_gpt2_weights")
 @torch.no_grad()
-def load_gpt2_state_dict(model: GPTModel, state: dict[str, torch.Tensor]) -> GPTModel:
+def load_gpt2_weights(model: GPTModel, state: dict[str, torch.Tensor]) -> GPTModel:
     """Copy a GPT-2 state dict (keys like ``transformer.h.0.attn.c_attn.weight``) into ``model``."""
     state = {key.removeprefix("transformer."): value for key, value in state.items()}
     _assign(model.tok_emb.weight, state["wte.weight"])

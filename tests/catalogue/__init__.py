@@ -8,6 +8,6 @@ where ``words`` must appear in a failure message. The object under test is the o
 defines under the exercise's name.
 """
 
-from tests.catalogue import attention, causal, embeddings, multihead, qkv, tokenization
+from tests.catalogue import attention, causal, embeddings, gpt, multihead, qkv, tokenization
 
-CATALOGUES = {"01": tokenization, "02": embeddings, "03": attention, "04": qkv, "05": causal, "06": multihead}
+CATALOGUES = {"01": tokenization, "02": embeddings, "03": attention, "04": qkv, "05": causal, "06": multihead, "07": gpt}

@@ -1,0 +1,239 @@
+"""Assignment 07's checks accept valid alternatives and reject the classic bugs, visible and hidden."""
+
+from types import SimpleNamespace
+
+from autograder.checks import gpt as checks
+from autograder.reference import finetuning, gpt, gpt2_weights, training
+
+reference = SimpleNamespace(**{name: getattr(module, name) for module, names in [
+    (gpt, ["LayerNorm", "GELU", "FeedForward", "TransformerBlock", "GPTModel", "gpt_parameter_count", "generate"]),
+    (training, ["batch_loss", "training_step", "save_checkpoint", "load_checkpoint"]),
+    (gpt2_weights, ["load_gpt2_weights"]),
+    (finetuning, ["prepare_for_classification", "instruction_collate"])] for name in names})
+
+COMMON = """
+import math
+import torch
+from torch import nn
+from autograder.reference.attention import MultiHeadAttention
+from autograder.reference.gpt import LayerNorm, GELU, FeedForward, TransformerBlock
+from autograder.reference.training import batch_loss
+"""
+
+LAYER_NORM = """
+class LayerNorm(nn.Module):
+    def __init__(self, emb_dim, eps=1e-5):
+        super().__init__()
+        self.eps = eps
+        self.scale = nn.Parameter(torch.ones(emb_dim))
+        self.shift = nn.Parameter(torch.zeros(emb_dim))
+    def forward(self, x):
+        {body}
+"""
+GELU_CLASS = """
+class GELU(nn.Module):
+    def forward(self, x):
+        return {body}
+"""
+FEED_FORWARD = """
+class FeedForward(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        d = config["emb_dim"]
+        self.layers = nn.Sequential(nn.Linear(d, 4 * d), {activation}, nn.Linear(4 * d, d))
+    def forward(self, x):
+        return self.layers(x)
+"""
+BLOCK = """
+class TransformerBlock(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        d = config["emb_dim"]
+        self.att = MultiHeadAttention(d, d, config["context_length"], config["drop_rate"], config["n_heads"], config["qkv_bias"])
+        self.ff = FeedForward(config)
+        self.norm1, self.norm2 = LayerNorm(d), LayerNorm(d)
+        self.drop_shortcut = nn.Dropout(config["drop_rate"])
+    def forward(self, x):
+        {body}
+"""
+PRE_NORM = ("shortcut = x\n        x = self.drop_shortcut(self.att(self.norm1(x))) + shortcut\n"
+            "        shortcut = x\n        return self.drop_shortcut(self.ff(self.norm2(x))) + shortcut")
+MODEL = """
+class GPTModel(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.tok_emb = nn.Embedding(cfg["vocab_size"], cfg["emb_dim"])
+        self.pos_emb = nn.Embedding(cfg["context_length"], cfg["emb_dim"])
+        self.drop_emb = nn.Dropout(cfg["drop_rate"])
+        self.trf_blocks = nn.Sequential(*[TransformerBlock(cfg) for _ in range(cfg["n_layers"])])
+        self.final_norm = LayerNorm(cfg["emb_dim"])
+        self.out_head = nn.Linear(cfg["emb_dim"], cfg["vocab_size"], bias=False)
+    def forward(self, ids):
+        {body}
+"""
+GENERATE = """
+@torch.no_grad()
+def generate(model, token_ids, max_new_tokens, context_length, temperature=0.0, top_k=None, eos_id=None, generator=None):
+    for _ in range(max_new_tokens):
+        logits = model(token_ids{crop})[:, -1, :]
+        if top_k is not None:
+            values, _ = torch.sort(logits, dim=-1, descending=True)
+            logits = torch.where(logits < values[:, top_k - 1:top_k], torch.tensor(-math.inf), logits)
+        if temperature > 0:
+            {sample}
+            next_id = torch.multinomial(p, num_samples=1, generator=generator)
+        else:
+            next_id = torch.argmax(logits, dim=-1, keepdim=True)
+        token_ids = torch.cat((token_ids, next_id), dim=-1)
+        if eos_id is not None and (next_id == eos_id).all():
+            break
+    return token_ids
+"""
+TRAINING_STEP = """
+def training_step(model, optimizer, input_ids, target_ids):
+    {clear}
+    loss = batch_loss(model, input_ids, target_ids)
+    loss.backward()
+    optimizer.step()
+    return float(loss)
+"""
+SAVE = "def save_checkpoint(path, model, optimizer, step):\n    torch.save({content}, path)\n"
+LOAD = """
+def load_checkpoint(path, model, optimizer):
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    model.load_state_dict(state["model"])
+    {optimizer}
+    return state["step"]
+"""
+GPT2 = """
+def load_gpt2_weights(model, state_dict):
+    sd = {{k.replace("transformer.", ""): v for k, v in state_dict.items()}}
+    t = lambda w: w.T
+    pairs = [(model.tok_emb.weight, sd["wte.weight"]), (model.pos_emb.weight, sd["wpe.weight"]),
+             (model.final_norm.scale, sd["ln_f.weight"]), (model.final_norm.shift, sd["ln_f.bias"]),
+             (model.out_head.weight, sd["lm_head.weight"])]
+    for i, b in enumerate(model.trf_blocks):
+        g = lambda name: sd[f"h.{{i}}.{{name}}"]
+        ws, bs = torch.split(g("attn.c_attn.weight"), g("attn.c_attn.weight").shape[1] // 3, dim=1), g("attn.c_attn.bias").chunk(3)
+        for layer, w, bias in zip((b.att.W_query, b.att.W_key, b.att.W_value), ws, bs):
+            pairs += [(layer.weight, {transpose}), (layer.bias, bias)]
+        pairs += [(b.att.out_proj.weight, t(g("attn.c_proj.weight"))), (b.att.out_proj.bias, g("attn.c_proj.bias")),
+                  (b.ff.layers[0].weight, t(g("mlp.c_fc.weight"))), (b.ff.layers[0].bias, g("mlp.c_fc.bias")),
+                  (b.ff.layers[2].weight, t(g("mlp.c_proj.weight"))), (b.ff.layers[2].bias, g("mlp.c_proj.bias")),
+                  (b.norm1.scale, g("ln_1.weight")), (b.norm1.shift, g("ln_1.bias")),
+                  (b.norm2.scale, g("ln_2.weight")), (b.norm2.shift, g("ln_2.bias"))]
+    with torch.no_grad():
+        for parameter, value in pairs:
+            parameter.copy_(value)
+"""
+PREPARE = """
+def prepare_for_classification(model, num_classes):
+    {first}
+    {second}
+    for module in (model.trf_blocks[-1], model.final_norm):
+        for p in module.parameters():
+            p.requires_grad = True
+    return model
+"""
+FREEZE = "for p in model.parameters():\n        p.requires_grad = False"
+NEW_HEAD = "model.out_head = nn.Linear(model.tok_emb.weight.shape[1], num_classes)"
+COLLATE = """
+def instruction_collate(batch, pad_id, ignore_index=-100, max_length=None, mask_prompt=False):
+    width = max(len(ids) for ids, _ in batch)
+    inputs, targets = [], []
+    for ids, prompt_length in batch:
+        row = ids + [pad_id] * (width + 1 - len(ids))
+        x, y = row[:-1], row[1:]
+        y = [{target} for i, t in enumerate(y)]
+        if mask_prompt:
+            y = [ignore_index if i < prompt_length - 1 else t for i, t in enumerate(y)]
+        inputs.append(x[:max_length])
+        targets.append(y[:max_length])
+    return torch.tensor(inputs), torch.tensor(targets)
+"""
+KEEP_FIRST_END = "ignore_index if i >= len(ids) else t"
+
+VALID = [
+    ("LayerNorm", LAYER_NORM.format(body="var, mean = torch.var_mean(x, dim=-1, keepdim=True, unbiased=False)\n"
+                                         "        return (x - mean) * torch.rsqrt(var + self.eps) * self.scale + self.shift")),
+    ("LayerNorm", LAYER_NORM.format(body="return nn.functional.layer_norm(x, self.scale.shape, self.scale, self.shift, self.eps)")),
+    ("GELU", GELU_CLASS.format(body="nn.functional.gelu(x, approximate='tanh')")),
+    ("GELU", GELU_CLASS.format(body="x * torch.sigmoid(2 * math.sqrt(2 / math.pi) * (x + 0.044715 * torch.pow(x, 3)))")),
+    ("FeedForward", FEED_FORWARD.format(activation="nn.GELU(approximate='tanh')")),
+    ("TransformerBlock", BLOCK.format(body=PRE_NORM)),
+    ("GPTModel", MODEL.format(body="x = self.tok_emb(ids) + self.pos_emb.weight[:ids.shape[-1]]\n"
+                                   "        return self.out_head(self.final_norm(self.trf_blocks(self.drop_emb(x))))")),
+    ("gpt_parameter_count", MODEL.format(body="pass") + "def gpt_parameter_count(config, tied=False):\n"
+     "    model = GPTModel({**config, 'vocab_size': 1, 'context_length': 1})\n"
+     "    d = config['emb_dim']\n"
+     "    body = sum(p.numel() for p in model.parameters()) - 3 * d\n"
+     "    return body + (1 if tied else 2) * config['vocab_size'] * d + config['context_length'] * d\n"),
+    ("generate", GENERATE.format(crop="[:, -context_length:]",
+                                 sample="p = torch.exp(logits / temperature - (logits / temperature).max(-1, keepdim=True).values)\n"
+                                        "            p = p / p.sum(-1, keepdim=True)")),
+    ("batch_loss", "def batch_loss(model, input_ids, target_ids):\n"
+                   "    log_p = torch.log_softmax(model(input_ids), dim=-1)\n"
+                   "    keep = target_ids != -100\n"
+                   "    picked = log_p.gather(-1, target_ids.clamp(min=0).unsqueeze(-1)).squeeze(-1)\n"
+                   "    return -(picked * keep).sum() / keep.sum()\n"),
+    ("training_step", TRAINING_STEP.format(clear="for p in model.parameters(): p.grad = None")),
+    ("save_checkpoint", SAVE.format(content="dict(model=model.state_dict(), optimizer=optimizer.state_dict(), step=step, note='v1')")),
+    ("load_checkpoint", LOAD.format(optimizer="optimizer.load_state_dict(state['optimizer'])")),
+    ("load_gpt2_weights", GPT2.format(transpose="t(w)")),
+    ("prepare_for_classification", PREPARE.format(first=FREEZE, second=NEW_HEAD)),
+    ("instruction_collate", COLLATE.format(target=KEEP_FIRST_END)),
+]
+
+BUGGY = [
+    ("LayerNorm", LAYER_NORM.format(body="return self.scale * (x - x.mean(-1, keepdim=True)) / torch.sqrt(x.var(-1, keepdim=True) + self.eps) + self.shift"),
+     "unbiased=False"),
+    ("LayerNorm", LAYER_NORM.format(body="return self.scale * (x - x.mean(-1, keepdim=True)) / x.std(-1, keepdim=True, unbiased=False) + self.shift"),
+     "eps inside the square root"),
+    ("GELU", GELU_CLASS.format(body="nn.functional.gelu(x)"), "tanh approximation"),
+    ("GELU", GELU_CLASS.format(body="0.5 * x * (1 + torch.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 2)))"),
+     "tanh approximation"),
+    ("FeedForward", FEED_FORWARD.format(activation="nn.ReLU()"), "GELU()"),
+    ("TransformerBlock", BLOCK.format(body="x = self.norm1(x + self.drop_shortcut(self.att(x)))\n"
+                                           "        return self.norm2(x + self.drop_shortcut(self.ff(x)))"), "pre-norm"),
+    ("TransformerBlock", BLOCK.format(body="x = x + self.drop_shortcut(self.att(self.norm1(x)))\n"
+                                           "        return self.drop_shortcut(self.ff(self.norm2(x)))"), "two shortcuts"),
+    ("GPTModel", MODEL.format(body="return self.out_head(self.final_norm(self.trf_blocks(self.drop_emb(self.tok_emb(ids)))))"),
+     "pos_emb(arange(tokens))"),
+    ("gpt_parameter_count", "def gpt_parameter_count(config, tied=False):\n"
+     "    d, v = config['emb_dim'], config['vocab_size']\n"
+     "    block = 4 * d * d + d + 8 * d * d + 5 * d + 4 * d\n"  # forgets the Q, K, V biases
+     "    return v * d + config['context_length'] * d + config['n_layers'] * block + 2 * d + (0 if tied else v * d)\n",
+     "biases only with qkv_bias"),
+    ("gpt_parameter_count", "def gpt_parameter_count(config, tied=False):\n"  # counts the head even when tied
+     "    d, v = config['emb_dim'], config['vocab_size']\n"
+     "    block = 4 * d * d + (3 * d if config['qkv_bias'] else 0) + d + 8 * d * d + 5 * d + 4 * d\n"
+     "    return 2 * v * d + config['context_length'] * d + config['n_layers'] * block + 2 * d\n",
+     "not counted when tied"),
+    ("generate", GENERATE.format(crop="", sample="p = torch.softmax(logits / temperature, dim=-1)"), "crop the input"),
+    ("generate", GENERATE.format(crop="[:, -context_length:]", sample="p = torch.softmax(logits, dim=-1) / temperature"),
+     "softmax(logits / temperature)"),
+    ("batch_loss", "def batch_loss(model, input_ids, target_ids):\n"
+                   "    probabilities = torch.softmax(model(input_ids), dim=-1)\n"
+                   "    return nn.functional.cross_entropy(probabilities.flatten(0, 1), target_ids.flatten())\n",
+     "raw logits (no softmax)"),
+    ("batch_loss", "def batch_loss(model, input_ids, target_ids):\n"
+                   "    return nn.functional.cross_entropy(model(input_ids).flatten(0, 1), target_ids.flatten()).item()\n",
+     "no .item()"),
+    ("batch_loss", "def batch_loss(model, input_ids, target_ids):\n"  # shifts targets that are already shifted
+                   "    logits = model(input_ids)[:, :-1]\n"
+                   "    return nn.functional.cross_entropy(logits.flatten(0, 1), target_ids[:, 1:].flatten())\n",
+     "the loss of the batch"),
+    ("training_step", TRAINING_STEP.format(clear="pass"), "without zero_grad"),
+    ("save_checkpoint", SAVE.format(content="{'model': model.state_dict(), 'step': step}"), "optimizer.state_dict()"),
+    ("save_checkpoint", SAVE.format(content="{'model': model, 'optimizer': optimizer, 'step': step}"), "could not be loaded"),
+    ("load_checkpoint", LOAD.format(optimizer="pass"), "optimizer's state"),
+    ("load_gpt2_weights", GPT2.format(transpose="w"), "transpose"),
+    ("prepare_for_classification", PREPARE.format(first=NEW_HEAD, second=FREEZE), "trainable parameters"),
+    ("instruction_collate", COLLATE.format(target="ignore_index if i >= len(ids) - 1 else t"), "keep the first end token"),
+    ("instruction_collate", COLLATE.format(target=KEEP_FIRST_END).replace("x, y = row[:-1], row[1:]", "x, y = row[:-1], row[:-1]"),
+     "targets = padded[1:]"),
+]
+
+EXERCISES = ["LayerNorm", "GELU", "FeedForward", "TransformerBlock", "GPTModel", "gpt_parameter_count", "generate",
+             "batch_loss", "training_step", "save_checkpoint", "load_checkpoint", "load_gpt2_weights",
+             "prepare_for_classification", "instruction_collate"]
