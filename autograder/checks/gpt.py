@@ -278,7 +278,9 @@ def generate(generate):
         model = _reference_model(TINY)
         prompt = torch.randint(0, 11, (2, 6))  # longer than the context of 4 tokens
         _check_generate(check, generate, model, prompt, 4, max_new_tokens=5)
-        _check_generate(check, generate, model, prompt, 4, max_new_tokens=6, temperature=1.5, top_k=3, seed=1)
+        for temperature in (0.3, 3.0):
+            _check_generate(check, generate, model, prompt.repeat(4, 1), 4, max_new_tokens=6, temperature=temperature,
+                            top_k=5, seed=1)
         first = int(gpt.generate(model, prompt[:1], 1, 4)[0, -1])
         _check_generate(check, generate, model, prompt[:1], 4, max_new_tokens=5, eos_id=first)
 
