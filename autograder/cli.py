@@ -1,62 +1,177 @@
-"""The course's command line.
+"""The course's command line: the whole nbgrader workflow, one command per step.
 
-  gpt-course build [NN_name ...]              regenerate course/release and solutions from course/source
-  gpt-course autograde NN_name [--course DIR] grade every submission with time and memory limits,
-                                              one outcome line per student
-  gpt-course report [--course DIR]            score figure, pass rate per test, flagged submissions
+  gpt-course build [NN_name ...]                     regenerate course/release and solutions from course/source
+  gpt-course release NN_name --exchange DIR          generate the student version if needed, release it
+  gpt-course collect NN_name --exchange DIR          collect the newest submission of each student
+  gpt-course collect NN_name --zip FILE              collect <student>_<anything>_<NN_name>.ipynb files from a zip
+  gpt-course autograde NN_name [--workers N]         grade every submission with time and memory limits
+  gpt-course feedback NN_name                        feedback HTML for every graded student, hidden tests hidden
+  gpt-course export --to FILE.csv                    one row of grades per student and assignment
+  gpt-course report                                  score figure, pass rate per test, flagged submissions
+
+Every command but build takes --course DIR (default: the repository's course/). A bad argument
+exits with status 2, a failed step with status 1, each with one line that says why.
 """
 
 import argparse
+import functools
 import sys
 from pathlib import Path
 
-from autograder import build, grading, report
+from autograder import build, exchange, feedback, grading, report, zip_collect
+from autograder.errors import BadArgument, CourseError
+
+_progress = functools.partial(print, flush=True)  # a line as each step is done, also when piped into a file
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="gpt-course", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    commands = parser.add_subparsers(dest="command", required=True)
-    build_parser = commands.add_parser("build", help="regenerate course/release and solutions from course/source")
-    build_parser.add_argument("assignments", nargs="*", help="e.g. 01_tokenization (default: all)")
-    build_parser.add_argument("--no-execute", action="store_true", help="write solutions without running them")
-    grade_parser = commands.add_parser("autograde", help="check, repair and autograde every submission of an assignment")
-    grade_parser.add_argument("assignment", help="e.g. 01_tokenization")
-    grade_parser.add_argument("--course", type=Path, default=build.REPO / "course", help="the nbgrader course directory")
-    grade_parser.add_argument("--notebook-timeout", type=float, default=600, help="seconds per student (default 600)")
-    grade_parser.add_argument("--cell-timeout", type=int, help="seconds per cell (default: the course config's)")
-    grade_parser.add_argument("--memory-gb", type=float, default=4, help="address space per process (default 4)")
-    report_parser = commands.add_parser("report", help="write the class report into the course's reports/")
-    report_parser.add_argument("--course", type=Path, default=build.REPO / "course", help="the nbgrader course directory")
-    args = parser.parse_args(argv)
+    args = _parser().parse_args(argv)
+    try:
+        args.run(args)
+    except BadArgument as error:
+        _fail(error, status=2)
+    except CourseError as error:
+        _fail(error, status=1)
 
-    if args.command == "build":
-        known = build.assignments()
-        unknown = sorted(set(args.assignments) - set(known))
-        if unknown:
-            parser.error(f"unknown assignment(s) {', '.join(unknown)}; known: {', '.join(known)}")
-        build.build(args.assignments or None, run_solutions=not args.no_execute)
-    elif not (args.course / "nbgrader_config.py").is_file():
-        parser.error(f"{args.course} is not a course directory (it has no nbgrader_config.py)")
-    elif args.command == "report":
-        if not (args.course / "gradebook.db").is_file():
-            sys.exit(f"gpt-course: {args.course} has no gradebook yet: autograde first")
-        for path in report.write_report(args.course):
-            print(f"wrote {path}")
-    elif args.command == "autograde":
-        if not (args.course / "source" / args.assignment).is_dir():
-            parser.error(f"unknown assignment {args.assignment!r}: no {args.course / 'source' / args.assignment}")
-        try:
-            outcomes = grading.autograde(args.course, args.assignment, notebook_timeout=args.notebook_timeout,
-                                         cell_timeout=args.cell_timeout, memory_gb=args.memory_gb)
-        except FileNotFoundError as error:
-            sys.exit(f"gpt-course: {error}")
-        outcomes_path = args.course / "reports" / f"{args.assignment}-outcomes.csv"
-        grading.write_outcomes(outcomes, outcomes_path)
-        for outcome in outcomes:
-            score = f"{outcome.score:g} / {outcome.max_score:g}" if outcome.score is not None else "-"
-            print(f"{outcome.student:24s} {outcome.status:11s} {score:>12s}  {'; '.join(outcome.problems)}")
-        graded = sum(outcome.score is not None for outcome in outcomes)
-        print(f"{graded} of {len(outcomes)} submissions graded; outcomes written to {outcomes_path}")
+
+def _fail(error: Exception, status: int) -> None:
+    print(f"gpt-course: {error}", file=sys.stderr)
+    sys.exit(status)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gpt-course", description=__doc__,
+                                     formatter_class=argparse.RawTextHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    command = commands.add_parser("build", help="regenerate course/release and solutions from course/source")
+    command.add_argument("assignments", nargs="*", help="e.g. 01_tokenization (default: all)")
+    command.add_argument("--no-execute", action="store_true", help="write solutions without running them")
+    command.set_defaults(run=_build)
+
+    command = _course_command(commands, "release", "generate the student version if needed, release it")
+    command.add_argument("--exchange", type=Path, required=True,
+                         help="nbgrader's exchange directory (created if missing)")
+    command.add_argument("--course-id", help="default: c.CourseDirectory.course_id of the course's nbgrader_config.py")
+    command.set_defaults(run=_release)
+
+    command = _course_command(commands, "collect", "collect submissions from the exchange or from an LMS zip")
+    source = command.add_mutually_exclusive_group(required=True)
+    source.add_argument("--exchange", type=Path, help="nbgrader's exchange directory")
+    source.add_argument("--zip", type=Path, help="a zip of <student>_<anything>_<NN_name>.ipynb files")
+    command.add_argument("--course-id", help="with --exchange; default: the course config's course id")
+    command.set_defaults(run=_collect)
+
+    command = _course_command(commands, "autograde", "check, repair and autograde every submission of an assignment")
+    command.add_argument("--notebook-timeout", type=float, default=600, help="seconds per student (default 600)")
+    command.add_argument("--cell-timeout", type=int, help="seconds per cell (default: the course config's)")
+    command.add_argument("--memory-gb", type=float, default=4, help="address space per process (default 4)")
+    command.add_argument("--workers", type=_positive, default=1,
+                         help="students executed at a time, each in a scratch course (default 1)")
+    command.set_defaults(run=_autograde)
+
+    command = _course_command(commands, "feedback", "write feedback HTML for every graded student")
+    command.set_defaults(run=_feedback)
+
+    command = _course_command(commands, "export", "write the grades as CSV", takes_assignment=False)
+    command.add_argument("--to", type=Path, required=True, help="the CSV file to write")
+    command.set_defaults(run=_export)
+
+    command = _course_command(commands, "report", "write the class report into the course's reports/",
+                              takes_assignment=False)
+    command.set_defaults(run=_report)
+    return parser
+
+
+def _course_command(commands, name: str, help: str, takes_assignment: bool = True) -> argparse.ArgumentParser:
+    command = commands.add_parser(name, help=help)
+    if takes_assignment:
+        command.add_argument("assignment", help="e.g. 01_tokenization")
+    command.add_argument("--course", type=Path, default=build.REPO / "course", help="the nbgrader course directory")
+    return command
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return int(text)
+
+
+def _check_course(args) -> None:
+    """The course directory exists, and so does the assignment's source, when the command names one."""
+    if not args.course.is_dir():
+        raise BadArgument(f"{args.course} is not a course directory (no such directory)")
+    if not (args.course / "nbgrader_config.py").is_file():
+        raise BadArgument(f"{args.course} is not a course directory (it has no nbgrader_config.py)")
+    assignment = getattr(args, "assignment", None)
+    if assignment is not None and not (args.course / "source" / assignment).is_dir():
+        known = ", ".join(sorted(path.name for path in (args.course / "source").glob("*") if path.is_dir()))
+        raise BadArgument(f"unknown assignment {assignment!r}: no {args.course / 'source' / assignment} "
+                          f"(known: {known or 'none'})")
+
+
+def _build(args) -> None:
+    known = build.assignments()
+    unknown = sorted(set(args.assignments) - set(known))
+    if unknown:
+        raise BadArgument(f"unknown assignment(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    build.build(args.assignments or None, run_solutions=not args.no_execute)
+
+
+def _release(args) -> None:
+    _check_course(args)
+    exchange.release(args.course, args.assignment, args.exchange, course_id_override=args.course_id, progress=_progress)
+
+
+def _collect(args) -> None:
+    _check_course(args)
+    if args.zip and args.course_id:
+        raise BadArgument("--course-id goes with --exchange, not with --zip")
+    if args.zip:
+        students = zip_collect.collect_zip(args.course, args.assignment, args.zip, progress=_progress)
+    else:
+        students = exchange.collect(args.course, args.assignment, args.exchange, course_id_override=args.course_id,
+                                    progress=_progress)
+    print(f"{len(students)} submissions of {args.assignment} collected into {args.course / 'submitted'}")
+
+
+def _autograde(args) -> None:
+    _check_course(args)
+    outcomes = grading.autograde(args.course, args.assignment, notebook_timeout=args.notebook_timeout,
+                                 cell_timeout=args.cell_timeout, memory_gb=args.memory_gb, workers=args.workers,
+                                 progress=_progress)
+    outcomes_path = args.course / "reports" / f"{args.assignment}-outcomes.csv"
+    grading.write_outcomes(outcomes, outcomes_path)
+    for outcome in outcomes:
+        score = f"{outcome.score:g} / {outcome.max_score:g}" if outcome.score is not None else "-"
+        print(f"{outcome.student:24s} {outcome.status:11s} {score:>12s}  {'; '.join(outcome.problems)}")
+    graded = sum(outcome.score is not None for outcome in outcomes)
+    print(f"{graded} of {len(outcomes)} submissions graded; outcomes written to {outcomes_path}")
+
+
+def _feedback(args) -> None:
+    _check_course(args)
+    pages = feedback.generate_feedback(args.course, args.assignment, progress=_progress)
+    print(f"{len(pages)} feedback files written into {args.course / 'feedback'}; hidden tests checked absent")
+
+
+def _export(args) -> None:
+    _check_course(args)
+    _require_gradebook(args.course)
+    rows = report.export_grades(args.course, args.to)
+    print(f"wrote {rows} rows of grades (one per student and assignment) to {args.to}")
+
+
+def _report(args) -> None:
+    _check_course(args)
+    _require_gradebook(args.course)
+    for path in report.write_report(args.course):
+        print(f"wrote {path}")
+
+
+def _require_gradebook(course: Path) -> None:
+    if not (course / "gradebook.db").is_file():
+        raise CourseError(f"{course} has no gradebook yet: autograde first")
 
 
 if __name__ == "__main__":

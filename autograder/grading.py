@@ -3,20 +3,24 @@
 Before nbgrader runs, every submitted notebook is read and checked. What can be repaired
 without changing the student's answers is repaired and flagged (a copy-pasted test cell, which
 would make nbgrader fail the whole notebook); what cannot be read is reported. nbgrader then
-grades the class (it restores locked test cells and kernels itself), and each student gets one
-outcome line: graded with a score, or not graded and why.
+grades the class (it restores locked test cells and kernels itself), one student at a time or
+several at a time (`autograder.parallel_grading`), and each student gets one outcome line:
+graded with a score, or not graded and why.
 """
 
 import csv
 import json
-import subprocess
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
-from autograder.nbgrader_process import nbgrader
+from autograder import parallel_grading
+from autograder.errors import CourseError
+from autograder.nbgrader_process import autograde_student
 
 NBGRADER_SCHEMA = 3  # the cell metadata version nbgrader 0.9 writes and expects
 
@@ -33,16 +37,29 @@ class Outcome:
         return "graded" if self.score is not None else "not graded"
 
 
+def notebook_problem(path: Path) -> str | None:
+    """Why ``path`` is not a valid notebook (not JSON, not nbformat), or None when it is one."""
+    try:
+        nbformat.validate(nbformat.read(path, as_version=4))
+    except Exception as error:  # not JSON, not a notebook, or an invalid one: report, never crash
+        return f"{path.name} is not a valid notebook ({type(error).__name__}: {str(error).splitlines()[0][:120]})"
+    return None
+
+
+def unreadable_notebooks(submission: Path) -> list[str]:
+    """The problems of the notebooks in a submission directory that are not valid notebooks; changes nothing."""
+    return [problem for path in sorted(submission.glob("*.ipynb")) if (problem := notebook_problem(path))]
+
+
 def check_submission(path: Path) -> list[str]:
     """Read one submitted notebook, repair what is safe to repair, and return the problems found.
 
     Unreadable notebooks are left as they are (nbgrader then scores them zero).
     """
-    try:
-        notebook = nbformat.read(path, as_version=4)
-        nbformat.validate(notebook)
-    except Exception as error:  # not JSON, not a notebook, or an invalid one: report, never crash
-        return [f"{path.name} is not a valid notebook ({type(error).__name__}: {str(error).splitlines()[0][:120]})"]
+    problem = notebook_problem(path)
+    if problem:
+        return [problem]
+    notebook = nbformat.read(path, as_version=4)
     seen, kept, problems = set(), [], []
     for cell in notebook.cells:
         metadata = cell.get("metadata", {}).get("nbgrader", {})
@@ -63,32 +80,50 @@ def check_submission(path: Path) -> list[str]:
 
 
 def autograde(course: Path, assignment: str, *, notebook_timeout: float = 600, memory_gb: float = 4,
-              cell_timeout: int | None = None) -> list[Outcome]:
+              cell_timeout: int | None = None, workers: int = 1,
+              progress: Callable[[str], None] = lambda line: None) -> list[Outcome]:
     """Check and repair the submissions, then grade each student in an nbgrader process of its own.
 
     Each process, and the kernel it starts, may use at most ``memory_gb`` of address space; a
     student whose grading takes longer than ``notebook_timeout`` seconds is stopped and not
-    graded. ``cell_timeout`` overrides the course's per-cell limit.
+    graded. ``cell_timeout`` overrides the course's per-cell limit. With more than one of
+    ``workers``, that many students are executed at a time (`autograder.parallel_grading`).
+    ``progress`` gets a line per student as the work goes on.
     """
     submitted = sorted(path for path in (course / "submitted").glob(f"*/{assignment}") if path.is_dir())
     if not submitted:
-        raise FileNotFoundError(f"no submissions for {assignment} in {course / 'submitted'}")
-    outcomes = []
-    for path in submitted:
-        outcome = Outcome(path.parent.name)
+        raise CourseError(f"no submissions for {assignment} in {course / 'submitted'}")
+    if not (course / "gradebook.db").is_file():
+        raise CourseError(f"{course} has no gradebook yet: generate {assignment} first (gpt-course release)")
+    outcomes = [Outcome(path.parent.name) for path in submitted]
+    for outcome, path in zip(outcomes, submitted, strict=True):
         for notebook in sorted(path.glob("*.ipynb")):
             outcome.problems += check_submission(notebook)
-        options = [f"--Execute.timeout={cell_timeout}"] if cell_timeout else []
-        try:
-            nbgrader(course, "autograde", assignment, "--student", outcome.student, "--force", *options,
-                     timeout=notebook_timeout, memory_bytes=int(memory_gb * 1024**3))
-            finished = True
-        except subprocess.TimeoutExpired:
+    options = [f"--Execute.timeout={cell_timeout}"] if cell_timeout else []
+    limits = {"timeout": notebook_timeout, "memory_bytes": int(memory_gb * 1024**3)}
+    students = [outcome.student for outcome in outcomes]
+    if workers > 1:
+        finished = parallel_grading.autograde(course, assignment, students, workers=workers, options=options,
+                                              progress=progress, **limits)
+    else:
+        finished = _autograde_one_at_a_time(course, assignment, students, options=options, progress=progress, **limits)
+    for outcome in outcomes:
+        if not finished[outcome.student]:
             outcome.problems.append(f"grading took longer than {notebook_timeout:g} s and was stopped; it scores zero")
-            finished = False
-        _record_score(course, assignment, outcome, finished)
-        outcomes.append(outcome)
+        _record_score(course, assignment, outcome, finished[outcome.student])
     return outcomes
+
+
+def _autograde_one_at_a_time(course: Path, assignment: str, students: list[str], *, options: list[str],
+                             timeout: float, memory_bytes: int, progress: Callable[[str], None]) -> dict[str, bool]:
+    """Grade each student in the course itself; return whether each one's grading finished in time."""
+    finished = {}
+    for done, student in enumerate(students, 1):
+        start = time.monotonic()
+        finished[student] = autograde_student(course, assignment, student, *options, timeout=timeout,
+                                              memory_bytes=memory_bytes)
+        progress(f"[{done}/{len(students)}] {student}: graded in {time.monotonic() - start:.1f} s")
+    return finished
 
 
 def _record_score(course: Path, assignment: str, outcome: Outcome, finished: bool) -> None:

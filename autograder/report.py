@@ -1,4 +1,5 @@
-"""The class report: how the class scored, which tests it struggles with, which submissions need a look."""
+"""What the instructor takes from the gradebook: the grades as CSV, and the class report (how the class
+scored, which tests it struggles with, which submissions need a look)."""
 
 import csv
 import json
@@ -9,6 +10,16 @@ import matplotlib
 matplotlib.use("Agg")  # the report is written to files; no display needed
 import matplotlib.pyplot as plt  # noqa: E402
 from nbgrader.api import Gradebook  # noqa: E402
+
+from autograder.nbgrader_process import run_nbgrader  # noqa: E402
+
+
+def export_grades(course: Path, path: Path) -> int:
+    """Write nbgrader's grade table (one row per student and assignment) to ``path``; return the rows."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    run_nbgrader(course, "export", "--to", str(path.resolve()))
+    with open(path, newline="") as file:
+        return sum(1 for _ in csv.DictReader(file))
 
 
 def collect(course: Path) -> dict:

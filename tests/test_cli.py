@@ -1,0 +1,184 @@
+"""`gpt-course` drives the whole nbgrader workflow: release to an exchange, students fetch and submit with
+nbgrader's own commands, collect (from the exchange or an LMS zip), autograde, feedback, export, report;
+bad input ends with one line that says why."""
+
+import contextlib
+import csv
+import io
+import shutil
+import stat
+import zipfile
+
+import pytest
+
+from autograder import build, exchange
+from autograder.cli import main
+from tests.nbgrader_course import cell_scores, completed_release, nbgrader
+from tests.test_nbgrader_roundtrip import CLASSIC_BUGS
+
+ASSIGNMENT = "03_attention"  # the quickest notebook to grade
+POINTS_PER_EXERCISE = 3  # a visible test (1 point) and a hidden one (2 points)
+COURSE_ID = exchange.course_id(build.REPO / "course")
+
+
+def gpt_course(*args) -> str:
+    """Run the command line in this process; return what it printed."""
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        main([str(arg) for arg in args])
+    return printed.getvalue()
+
+
+def new_course(root):
+    """A course directory as an instructor starts one: the config and one assignment's source."""
+    root.mkdir(parents=True)
+    shutil.copy(build.REPO / "course" / "nbgrader_config.py", root)
+    shutil.copytree(build.REPO / "course" / "source" / ASSIGNMENT, root / "source" / ASSIGNMENT)
+    return root
+
+
+def fetch_work_submit(exchange_root, home, student, notebook):
+    """What a student does, with nbgrader's commands: fetch the assignment, hand in ``notebook``."""
+    home.mkdir(parents=True)
+    options = ["--course", COURSE_ID, f"--Exchange.root={exchange_root}", f"--Exchange.cache={home / 'cache'}"]
+    nbgrader(home, "fetch_assignment", ASSIGNMENT, *options)
+    build.write(notebook, home / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    nbgrader(home, "submit", ASSIGNMENT, "--student", student, *options)
+
+
+@pytest.fixture(scope="module")
+def workflow(tmp_path_factory):
+    root = tmp_path_factory.mktemp("workflow")
+    course, exchange_root, grades = new_course(root / "course"), root / "exchange", root / "grades.csv"
+    printed = {"release": gpt_course("release", ASSIGNMENT, "--course", course, "--exchange", exchange_root)}
+    cell, bug, _ = CLASSIC_BUGS[ASSIGNMENT]
+    fetch_work_submit(exchange_root, root / "home" / "full", "full", completed_release(ASSIGNMENT))
+    fetch_work_submit(exchange_root, root / "home" / "buggy", "buggy", completed_release(ASSIGNMENT, {cell: bug}))
+    printed["collect"] = gpt_course("collect", ASSIGNMENT, "--course", course, "--exchange", exchange_root)
+    printed["autograde"] = gpt_course("autograde", ASSIGNMENT, "--course", course)
+    printed["feedback"] = gpt_course("feedback", ASSIGNMENT, "--course", course)
+    printed["export"] = gpt_course("export", "--course", course, "--to", grades)
+    printed["report"] = gpt_course("report", "--course", course)
+    return course, exchange_root, grades, printed
+
+
+def test_release_generates_and_releases_into_a_new_world_writable_exchange(workflow):
+    course, exchange_root, _, printed = workflow
+    assert stat.S_IMODE(exchange_root.stat().st_mode) == 0o777
+    assert (exchange_root / COURSE_ID / "outbound" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()
+    assert (course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()
+    assert "generating the student version" in printed["release"] and "released 03_attention to" in printed["release"]
+
+
+def test_collect_takes_each_students_submission_from_the_exchange(workflow):
+    course, _, _, printed = workflow
+    for student in ("full", "buggy"):
+        assert (course / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()
+        assert f"Collecting submission: {student} {ASSIGNMENT}" in printed["collect"]
+    assert "2 submissions of 03_attention collected" in printed["collect"]
+
+
+def test_autograde_prints_a_line_per_student_as_it_goes(workflow):
+    _, _, _, printed = workflow
+    assert "[1/2] buggy: graded in" in printed["autograde"] and "[2/2] full: graded in" in printed["autograde"]
+    assert "2 of 2 submissions graded" in printed["autograde"]
+
+
+def test_exported_grades_are_the_expected_scores(workflow):
+    course, _, grades, printed = workflow
+    with open(grades, newline="") as file:
+        rows = {row["student_id"]: (float(row["score"]), float(row["max_score"])) for row in csv.DictReader(file)}
+    max_score = rows["full"][1]
+    assert max_score > 0
+    assert rows == {"full": (max_score, max_score), "buggy": (max_score - POINTS_PER_EXERCISE, max_score)}
+    assert {grade_id for grade_id, score in cell_scores(course, ASSIGNMENT, "buggy").items() if score == 0} == \
+        CLASSIC_BUGS[ASSIGNMENT][2]
+    assert "wrote 2 rows of grades" in printed["export"]
+
+
+def test_feedback_shows_the_failure_but_no_hidden_test(workflow):
+    course, _, _, printed = workflow
+    html = (course / "feedback" / "buggy" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    assert "softmax_naive (hidden)" in html  # the hidden check's own message
+    source_cells = build.read(build.source_path(ASSIGNMENT)).cells
+    hidden_regions = [cell.source.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0]
+                      for cell in source_cells if "### BEGIN HIDDEN TESTS" in cell.source]
+    hidden_code = [line.strip() for region in hidden_regions for line in region.splitlines() if line.strip()]
+    assert hidden_code and not [line for line in hidden_code if line in html]
+    assert "2 feedback files written" in printed["feedback"]
+
+
+def test_feedback_that_would_show_hidden_tests_is_refused_and_removed(workflow, tmp_path, capsys):
+    course = shutil.copytree(workflow[0], tmp_path / "course")
+    config = course / "nbgrader_config.py"
+    config.write_text(config.read_text().replace("c.GenerateFeedback.preprocessors =", "nbgraders_default ="))
+    with pytest.raises(SystemExit) as exit_status:
+        main(["feedback", ASSIGNMENT, "--course", str(course)])
+    assert exit_status.value.code == 1 and "showed hidden tests" in capsys.readouterr().err
+    assert not list((course / "feedback").glob("*/*/*.html"))
+
+
+def test_report_is_written(workflow):
+    course, _, _, printed = workflow
+    for name in ("scores.png", "pass_rates.csv", "flagged.csv"):
+        assert (course / "reports" / name).is_file() and name in printed["report"]
+
+
+def test_collect_from_an_lms_zip(tmp_path):
+    course = new_course(tmp_path / "course")
+    shutil.copytree(build.REPO / "course" / "release" / ASSIGNMENT, course / "release" / ASSIGNMENT)  # as released
+    student_version = build.release_path(ASSIGNMENT).read_text()
+    with zipfile.ZipFile(tmp_path / "download.zip", "w") as archive:
+        archive.writestr(f"ann_4711_assignsubmission_file_{ASSIGNMENT}.ipynb", student_version)
+        archive.writestr(f"week3/ben_{ASSIGNMENT}.ipynb", student_version)
+        archive.writestr(f"cem_{ASSIGNMENT}.ipynb", '{"cells": [')
+        archive.writestr("notes.txt", "not a submission")
+    printed = gpt_course("collect", ASSIGNMENT, "--course", course, "--zip", tmp_path / "download.zip")
+    for student in ("ann", "ben", "cem"):
+        assert (course / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()
+    assert "skipped notes.txt" in printed and "3 submissions of 03_attention collected" in printed
+    assert "cem: 03_attention.ipynb is not a valid notebook" in printed
+
+
+@pytest.fixture
+def course(tmp_path):
+    return new_course(tmp_path / "course")
+
+
+def not_a_zip(course):
+    (course / "download.zip").write_bytes(b"PK\x03\x04 this is not really a zip")
+    return ["collect", ASSIGNMENT, "--zip", course / "download.zip"]
+
+
+def submission_without_gradebook(course):
+    student_version = build.read(build.release_path(ASSIGNMENT))
+    build.write(student_version, course / "submitted" / "ann" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    return ["autograde", ASSIGNMENT, "--workers", "2"]
+
+
+def malformed_source(course):
+    (course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").write_text('{"cells": [')
+    return ["release", ASSIGNMENT, "--exchange", course.parent / "exchange"]
+
+
+@pytest.mark.parametrize("command, status, message", [
+    (lambda course: ["feedback", ASSIGNMENT, "--course", course.parent / "missing"], 2, "is not a course directory"),
+    (lambda course: ["release", "99_nothing", "--exchange", course.parent / "exchange"], 2,
+     "unknown assignment '99_nothing'"),
+    (not_a_zip, 2, "is not a readable zip file"),
+    (lambda course: ["collect", ASSIGNMENT, "--zip", course / "missing.zip"], 2, "no zip file"),
+    (malformed_source, 1, "03_attention.ipynb is not a valid notebook (NotJSONError"),
+    (lambda course: ["collect", ASSIGNMENT, "--exchange", course.parent / "missing"], 2, "no exchange directory"),
+    (submission_without_gradebook, 1, "has no gradebook yet: generate 03_attention first"),
+    (lambda course: ["feedback", ASSIGNMENT], 1, "autograde first"),
+    (lambda course: ["export", "--to", course / "grades.csv"], 1, "no gradebook yet"),
+], ids=["missing course", "unknown assignment", "unreadable zip", "missing zip", "malformed notebook",
+        "missing exchange", "autograde before generating", "feedback before grading", "export before grading"])
+def test_bad_input_exits_with_one_line_that_says_why(course, capsys, command, status, message):
+    args = [str(arg) for arg in command(course)]
+    if "--course" not in args:
+        args += ["--course", str(course)]
+    with pytest.raises(SystemExit) as exit_status:
+        main(args)
+    error = capsys.readouterr().err
+    assert exit_status.value.code == status and message in error
+    assert error.count("\n") == 1 and error.startswith("gpt-course: ")
