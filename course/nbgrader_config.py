@@ -24,10 +24,17 @@ c.OverwriteCells.add_missing_cells = True
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
-# Feedback must not show hidden tests: nbgrader's feedback shows them, and their tracebacks quote them.
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
-from nbgrader.preprocessors import GetGrades  # noqa: E402
+# nbgrader's own preprocessors, plus two of the course's (imported below the settings they follow).
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (  # noqa: E402
+    AssignLatePenalties, CheckCellMetadata, Execute, GetGrades, IgnorePattern, LimitOutput, SaveAutoGrades)
 
 from autograder.feedback import HideHiddenTests  # noqa: E402
+from autograder.output_limit import LimitOutputSize  # noqa: E402
 
+# Printed output is capped in characters too: LimitOutput only counts lines.
+c.Autograde.autograde_preprocessors = [Execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, LimitOutputSize,
+                                       SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]  # nbgrader 0.9's list + 1
+
+# Feedback must not show hidden tests: nbgrader's feedback shows them, and their tracebacks quote them.
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]

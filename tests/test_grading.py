@@ -53,6 +53,9 @@ def graded(tmp_path_factory):
         "softmax_stable": "blocks = [bytearray(6 * 1024**3) for _ in range(4)]  # 24 GB: the whole machine\n"}))
     submit(course, "fake_passes", ASSIGNMENT, completed_release(ASSIGNMENT, {"softmax_naive": (
         "def softmax_naive(x):\n    return x\n\nprint('✔ softmax_naive: passed (2 cases)')\n")}))
+    submit(course, "flood", ASSIGNMENT, completed_release(ASSIGNMENT, {"softmax_naive": (
+        "def softmax_naive(x):\n    return torch.exp(x) / torch.exp(x).sum(dim=-1, keepdim=True)\n\n"
+        "print(('spam ' * 20_000 + '\\n') * 200)  # 20 MB in 200 lines\n")}))
     result = gpt_course("autograde", ASSIGNMENT, "--course", str(course), "--cell-timeout", "15")  # generous: imports can be slow on a busy machine
     with open(course / "reports" / f"{ASSIGNMENT}-outcomes.csv", newline="") as file:
         return result, {row["student"]: row for row in csv.DictReader(file)}, course
@@ -62,8 +65,8 @@ def test_the_class_is_graded_despite_broken_submissions(graded):
     result, outcomes, _ = graded
     assert result.returncode == 0, result.stderr
     assert set(outcomes) == {"full", "not_json", "pasted_test_cell", "edited_schema", "other_kernel",
-                             "endless_loop", "memory_bomb", "fake_passes"}
-    assert "7 of 8 submissions graded" in result.stdout
+                             "endless_loop", "memory_bomb", "fake_passes", "flood"}
+    assert "8 of 9 submissions graded" in result.stdout
     for student in ("full", "pasted_test_cell", "edited_schema", "other_kernel"):
         assert outcomes[student]["status"] == "graded"
         assert float(outcomes[student]["score"]) == float(outcomes[student]["max_score"]) > 0, student
@@ -122,6 +125,14 @@ def test_a_notebook_over_its_time_limit_is_stopped_and_reported(tmp_path):
     assert "0 of 1 submissions graded" in result.stdout and "took longer than 15 s" in result.stdout
 
 
+def test_megabytes_of_output_are_cut_and_cost_nothing(graded):
+    _, outcomes, course = graded
+    assert outcomes["flood"]["score"] == outcomes["full"]["score"]
+    autograded = course / "autograded" / "flood" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    assert autograded.stat().st_size < 200_000  # the submission printed 20 MB
+    assert "more characters cut by the grader" in autograded.read_text()
+
+
 def test_printed_pass_lines_earn_nothing(graded):
     _, _, course = graded
     scores = cell_scores(course, ASSIGNMENT, "fake_passes")
@@ -135,9 +146,9 @@ def test_class_report(graded):
     assert (course / "reports" / "scores.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with open(course / "reports" / "pass_rates.csv", newline="") as file:
         rates = {row["test"]: float(row["pass_rate"]) for row in csv.DictReader(file)}
-    # 8 submissions; not_json, endless_loop and fake_passes fail softmax_naive's visible test
-    assert rates["test_softmax_naive"] == pytest.approx(5 / 8, abs=1e-3)
-    assert rates["test_attention_scores"] == pytest.approx(7 / 8, abs=1e-3)
+    # 9 submissions; not_json, endless_loop and fake_passes fail softmax_naive's visible test
+    assert rates["test_softmax_naive"] == pytest.approx(6 / 9, abs=1e-3)
+    assert rates["test_attention_scores"] == pytest.approx(8 / 9, abs=1e-3)
     with open(course / "reports" / "flagged.csv", newline="") as file:
         flagged = {row["student"]: row["problems"] for row in csv.DictReader(file)}
     assert set(flagged) == {"not_json", "pasted_test_cell", "edited_schema", "endless_loop", "memory_bomb"}
