@@ -159,6 +159,14 @@ class Check:
                               hint="nn.Linear(d_in, d_out) stores its weight as (d_out, d_in)")
                 targets[name].copy_(parameter)
 
+    def same_parameters(self, module: torch.nn.Module, expected: torch.nn.Module, what: str, *, hint: str,
+                        **tolerance) -> None:
+        """Compare every parameter of ``module`` with the same-named parameter of ``expected``."""
+        expected_parameters = dict(expected.named_parameters())
+        for name, parameter in module.named_parameters():
+            self.tensor(parameter.detach(), expected_parameters[name].detach(), f"parameter {name} {what}", hint=hint,
+                        **tolerance)
+
     def module_outputs(self, module, expected, x: torch.Tensor, described: str, *, hint: str,
                        causal_hint: str | None = None, **tolerance):
         """Compare module(x) with expected(x) in eval mode. With ``causal_hint``, first check causality:

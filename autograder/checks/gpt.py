@@ -364,9 +364,7 @@ def _check_steps(check, training_step, config, make_optimizer, batches):
             check.fail("training_step must return the loss as a Python float", expected="float", got=show(got),
                        hint="return loss.item()")
         check.close(got, expected, f"the loss returned by step {i + 1}", rtol=1e-4, atol=1e-5, hint=STEP_HINT)
-    for (name, parameter), expected in zip(model.named_parameters(), twin.parameters()):
-        check.tensor(parameter.detach(), expected.detach(), f"parameter {name} after {len(batches)} steps",
-                     hint=STEP_HINT, **TOLERANCE)
+    check.same_parameters(model, twin, f"after {len(batches)} steps", hint=STEP_HINT, **TOLERANCE)
 
 
 def _random_batches(config, count, batch, tokens):
@@ -425,9 +423,8 @@ def _fresh(config):
 def _same_next_step(check, resumed, resumed_optimizer, model, optimizer, batch, what):
     training.training_step(model, optimizer, *batch)
     training.training_step(resumed, resumed_optimizer, *batch)
-    for (name, parameter), expected in zip(resumed.named_parameters(), model.parameters()):
-        check.tensor(parameter.detach(), expected.detach(), f"{what}: parameter {name} after one more step",
-                     hint="the optimizer's state (Adam's moment estimates and step counts) must be saved and restored "
+    check.same_parameters(resumed, model, f"after one more step, {what}",
+                          hint="the optimizer's state (Adam's moment estimates and step counts) must be saved and restored "
                           "too: " + CHECKPOINT_HINT, **TOLERANCE)
 
 
@@ -471,8 +468,7 @@ def _check_load(check, load_checkpoint, config, steps, step):
         got = check.call(load_checkpoint, path, resumed, resumed_optimizer,
                          description="load_checkpoint(path, model, optimizer)")
     check.equal(got, step, "the step load_checkpoint returns", hint=CHECKPOINT_HINT)
-    for (name, parameter), expected in zip(resumed.named_parameters(), model.parameters()):
-        check.tensor(parameter.detach(), expected.detach(), f"parameter {name} after loading", hint=CHECKPOINT_HINT)
+    check.same_parameters(resumed, model, "after loading", hint=CHECKPOINT_HINT)
     _same_next_step(check, resumed, resumed_optimizer, model, optimizer, batch, "resumed with load_checkpoint")
 
 
@@ -525,8 +521,7 @@ def _check_gpt2(check, load_gpt2_weights, config):
     model = gpt.GPTModel(config).eval()
     check.call(load_gpt2_weights, model, hugging_face_state_dict(source),
                description="load_gpt2_weights(model, state_dict)")
-    for (name, parameter), expected in zip(model.named_parameters(), source.parameters()):
-        check.tensor(parameter.detach(), expected.detach(), f"{name} after loading", hint=GPT2_HINT)
+    check.same_parameters(model, source, "after loading", hint=GPT2_HINT)
     ids = torch.randint(0, config["vocab_size"], (2, config["context_length"]))
     check.tensor(model(ids), source(ids), "the loaded model's logits", hint=GPT2_HINT, **TOLERANCE)
 
