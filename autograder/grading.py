@@ -4,8 +4,9 @@ Before nbgrader runs, every submitted notebook is read and checked. What can be 
 without changing the student's answers is repaired and flagged (a copy-pasted test cell, which
 would make nbgrader fail the whole notebook); what cannot be read is reported. nbgrader then
 grades the class (it restores locked test cells and kernels itself), one student at a time or
-several at a time (`autograder.parallel_grading`), and each student gets one outcome line:
-graded with a score, or not graded and why.
+several at a time (`autograder.parallel_grading`), in guarded kernels (`autograder.guarded_execute`),
+and each student gets one outcome line: graded with a score, or not graded and why. Code that
+reaches for the machinery of grading is flagged for review (`autograder.tamper_scan`).
 """
 
 import csv
@@ -21,6 +22,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from autograder import parallel_grading
 from autograder.errors import CourseError
 from autograder.nbgrader_process import autograde_student
+from autograder.tamper_scan import reaching_code
 
 NBGRADER_SCHEMA = 3  # the cell metadata version nbgrader 0.9 writes and expects
 
@@ -76,7 +78,7 @@ def check_submission(path: Path) -> list[str]:
     if problems:
         notebook.cells = kept
         nbformat.write(notebook, path)
-    return problems
+    return problems + [f"{path.name}: {finding}" for finding in reaching_code(notebook)]
 
 
 def autograde(course: Path, assignment: str, *, notebook_timeout: float = 600, memory_gb: float = 4,
@@ -147,14 +149,19 @@ TROUBLE = {"CellTimeoutError": "a cell hit the time limit", "MemoryError": "a ce
 
 
 def _trouble_in(autograded: Path) -> list[str]:
-    """Time-outs, memory errors and kernel deaths in the graded notebooks: worth a look even when graded."""
+    """Time-outs, memory errors, kernel deaths and what the kernel's guard refused in the graded notebooks:
+    worth a look even when graded."""
     found = []
     for path in sorted(autograded.glob("*.ipynb")):
         for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
             for output in cell.get("outputs", []):
-                if output.get("output_type") == "error" and output.get("ename") in TROUBLE:
-                    name = cell.metadata.get("nbgrader", {}).get("grade_id", f"cell {index}")
+                name = cell.metadata.get("nbgrader", {}).get("grade_id", f"cell {index}")
+                if output.get("output_type") != "error":
+                    continue
+                if output.get("ename") in TROUBLE:
                     found.append(f"{path.name}: {TROUBLE[output['ename']]} in {name}")
+                elif str(output.get("evalue", "")).startswith("grading: "):  # refused by autograder.kernel_guard
+                    found.append(f"{path.name}: {name} was refused: {output['evalue'][len('grading: '):]}")
     return found
 
 

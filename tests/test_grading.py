@@ -26,6 +26,39 @@ def with_cell_changed(notebook, grade_id, change):
     return notebook
 
 
+MONKEYPATCHES = {  # wrong answers, each with a change to what the tests rely on
+    "softmax_naive": (
+        "def softmax_naive(x):\n    return x\n\n"
+        "class PassEverything:  # stands in for the course's checks\n"
+        "    def __getattr__(self, name):\n"
+        "        return lambda *args, **kwargs: print(f'✔ {name}: passed')\n\n"
+        "check = PassEverything()\n"),
+    "softmax_stable": (
+        "def softmax_stable(x, dim=-1):\n    return torch.exp(x) / torch.exp(x).sum(dim=dim, keepdim=True)\n\n"
+        "from autograder.checks import core\n"
+        "core.Check.tensor = lambda *args, **kwargs: None  # every tensor comparison passes\n"),
+    "context_vector": (
+        "def context_vector(query, inputs):\n    return inputs.mean(dim=0)\n\n"
+        "from autograder.checks import attention\n"
+        "attention.context_vector_hidden.__code__ = (lambda *args, **kwargs: None).__code__\n"),
+    "attention_weights": (
+        "def attention_weights(inputs):\n    return inputs @ inputs.T\n\n"
+        "torch.allclose = lambda *args, **kwargs: True\n"),
+}
+
+
+def vandalism(course):
+    """A correct answer cell that then tries to wreck the course, the gradebook and another student's work."""
+    return (
+        "def all_context_vectors(inputs):\n    return attention_weights(inputs) @ inputs\n\n"
+        f"import pathlib, sqlite3\ncourse = pathlib.Path({str(course)!r})\n"
+        "for attempt in (lambda: sqlite3.connect(course / 'gradebook.db').execute('DELETE FROM grade'),\n"
+        f"                lambda: (course / 'source' / '{ASSIGNMENT}' / '{ASSIGNMENT}.ipynb').unlink(),\n"
+        f"                lambda: (course / 'submitted' / 'full' / '{ASSIGNMENT}' / '{ASSIGNMENT}.ipynb').write_text('{{}}')):\n"
+        "    try:\n        attempt()\n    except PermissionError as error:\n        print(error)\n"
+        "(course / 'gradebook.db').write_bytes(b'')\n")
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     course = scratch_course(tmp_path_factory.mktemp("course"), [ASSIGNMENT])
@@ -56,6 +89,8 @@ def graded(tmp_path_factory):
     submit(course, "flood", ASSIGNMENT, completed_release(ASSIGNMENT, {"softmax_naive": (
         "def softmax_naive(x):\n    return torch.exp(x) / torch.exp(x).sum(dim=-1, keepdim=True)\n\n"
         "print(('spam ' * 20_000 + '\\n') * 200)  # 20 MB in 200 lines\n")}))
+    submit(course, "monkeypatcher", ASSIGNMENT, completed_release(ASSIGNMENT, MONKEYPATCHES))
+    submit(course, "vandal", ASSIGNMENT, completed_release(ASSIGNMENT, {"all_context_vectors": vandalism(course)}))
     result = gpt_course("autograde", ASSIGNMENT, "--course", str(course), "--cell-timeout", "15")  # generous: imports can be slow on a busy machine
     with open(course / "reports" / f"{ASSIGNMENT}-outcomes.csv", newline="") as file:
         return result, {row["student"]: row for row in csv.DictReader(file)}, course
@@ -65,8 +100,8 @@ def test_the_class_is_graded_despite_broken_submissions(graded):
     result, outcomes, _ = graded
     assert result.returncode == 0, result.stderr
     assert set(outcomes) == {"full", "not_json", "pasted_test_cell", "edited_schema", "other_kernel",
-                             "endless_loop", "memory_bomb", "fake_passes", "flood"}
-    assert "8 of 9 submissions graded" in result.stdout
+                             "endless_loop", "memory_bomb", "fake_passes", "flood", "monkeypatcher", "vandal"}
+    assert "10 of 11 submissions graded" in result.stdout
     for student in ("full", "pasted_test_cell", "edited_schema", "other_kernel"):
         assert outcomes[student]["status"] == "graded"
         assert float(outcomes[student]["score"]) == float(outcomes[student]["max_score"]) > 0, student
@@ -139,6 +174,37 @@ def test_printed_pass_lines_earn_nothing(graded):
     assert scores["test_softmax_naive"] == scores["hidden_softmax_naive"] == 0
 
 
+def test_monkeypatching_what_the_tests_use_earns_nothing_and_is_flagged(graded):
+    _, outcomes, course = graded
+    scores = cell_scores(course, ASSIGNMENT, "monkeypatcher")
+    for exercise in MONKEYPATCHES:
+        assert scores[f"test_{exercise}"] == scores[f"hidden_{exercise}"] == 0, exercise
+    assert scores["test_attention_scores"] > 0
+    problems = outcomes["monkeypatcher"]["problems"]
+    assert "attention_weights was refused: a graded notebook may not replace torch.allclose" in problems
+    assert "context_vector was refused: a graded notebook may not change autograder.checks.attention" in problems
+    assert "for review: softmax_stable changes core.Check.tensor, imports autograder.checks" in problems
+
+
+def test_writing_into_the_course_is_refused_and_harms_no_one(graded):
+    _, outcomes, course = graded
+    assert outcomes["vandal"]["score"] == outcomes["full"]["score"] == outcomes["full"]["max_score"]
+    assert cell_scores(course, ASSIGNMENT, "full")["hidden_softmax_naive"] > 0  # the gradebook kept its grades
+    assert (course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()
+    submitted = course / "submitted" / "full" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    assert nbformat.read(submitted, as_version=4) == completed_release(ASSIGNMENT)
+    autograded = nbformat.read(course / "autograded" / "vandal" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    cell = next(cell for cell in autograded.cells
+                if cell.metadata.get("nbgrader", {}).get("grade_id") == "all_context_vectors")
+    printed = "".join(output.get("text", "") for output in cell.outputs if output.output_type == "stream")
+    assert printed.count("a graded notebook may change files only in its own folder") == 2  # SQLite, unlink
+    assert printed.count("a graded notebook may write only in its own folder") == 1  # the other student's copy
+    assert [output.evalue for output in cell.outputs if output.output_type == "error"] == [
+        f"grading: a graded notebook may write only in its own folder, not {course / 'gradebook.db'}"]
+    assert "all_context_vectors was refused: a graded notebook may write only in its own folder" in \
+        outcomes["vandal"]["problems"]
+
+
 def test_class_report(graded):
     _, outcomes, course = graded
     result = gpt_course("report", "--course", str(course))
@@ -146,12 +212,13 @@ def test_class_report(graded):
     assert (course / "reports" / "scores.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with open(course / "reports" / "pass_rates.csv", newline="") as file:
         rates = {row["test"]: float(row["pass_rate"]) for row in csv.DictReader(file)}
-    # 9 submissions; not_json, endless_loop and fake_passes fail softmax_naive's visible test
-    assert rates["test_softmax_naive"] == pytest.approx(6 / 9, abs=1e-3)
-    assert rates["test_attention_scores"] == pytest.approx(8 / 9, abs=1e-3)
+    # 11 submissions; not_json, endless_loop, fake_passes and monkeypatcher fail softmax_naive's visible test
+    assert rates["test_softmax_naive"] == pytest.approx(7 / 11, abs=1e-3)
+    assert rates["test_attention_scores"] == pytest.approx(10 / 11, abs=1e-3)
     with open(course / "reports" / "flagged.csv", newline="") as file:
         flagged = {row["student"]: row["problems"] for row in csv.DictReader(file)}
-    assert set(flagged) == {"not_json", "pasted_test_cell", "edited_schema", "endless_loop", "memory_bomb"}
+    assert set(flagged) == {"not_json", "pasted_test_cell", "edited_schema", "endless_loop", "memory_bomb",
+                            "monkeypatcher", "vandal"}
     assert "a cell hit the time limit in test_softmax_naive" in flagged["endless_loop"]
     assert "a cell ran out of memory in softmax_stable" in flagged["memory_bomb"]
 

@@ -1,0 +1,75 @@
+"""Find code in a submission that reaches for the machinery of grading, for an instructor to read.
+
+The grading kernel refuses the direct ways of changing what the tests use (`autograder.kernel_guard`);
+the indirect ways (a module's ``__dict__``, ``sys.modules``, ctypes, ``exec`` of a built string)
+need names that the exercises never need. Finding one flags the submission; it costs no points.
+"""
+
+import ast
+
+import nbformat
+
+NAMES = {  # builtins and modules that course exercises never need
+    "exec", "eval", "compile", "globals", "vars", "setattr", "delattr", "__import__", "__builtins__",
+    "builtins", "ctypes", "gc", "importlib", "inspect", "subprocess", "mock",
+}
+ATTRIBUTES = {  # attributes that course exercises never need
+    "__dict__", "__class__", "__code__", "__globals__", "__builtins__", "__subclasses__", "__closure__",
+    "__setattr__", "__delattr__", "settrace", "setprofile", "_getframe", "f_globals", "f_locals", "f_back",
+    "system", "kernel_guard",
+}
+
+
+def reaching_code(notebook: nbformat.NotebookNode) -> list[str]:
+    """One line per student cell that changes an imported module's attributes, imports the course's
+    own package, or uses one of NAMES or ATTRIBUTES."""
+    found, imported = [], _imported_names(notebook)
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code" or cell.get("metadata", {}).get("nbgrader", {}).get("locked"):
+            continue  # locked cells are put back from the gradebook before grading
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue  # it fails when it runs, and scores zero there
+        findings = sorted(set(_findings(tree, imported)))
+        if findings:
+            name = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", f"cell {index}")
+            found.append(f"for review: {name} {', '.join(findings)}")
+    return found
+
+
+def _imported_names(notebook) -> set[str]:
+    names = set()
+    for cell in notebook.cells:
+        try:
+            tree = ast.parse(cell.source) if cell.cell_type == "code" else None
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree) if tree else ():
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+    return names
+
+
+def _findings(tree, imported: set[str]):
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
+            targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Attribute) and _root(target) in imported:
+                    yield f"changes {ast.unparse(target)}"
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            modules = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            yield from (f"imports {module}" for module in modules if module.split(".")[0] in {"autograder", *NAMES})
+        elif isinstance(node, ast.Name) and node.id in NAMES:
+            yield f"uses {node.id}"
+        elif isinstance(node, ast.Attribute) and node.attr in ATTRIBUTES:
+            yield f"uses .{node.attr}"
+        elif isinstance(node, ast.Attribute) and ast.unparse(node) == "sys.modules":
+            yield "uses sys.modules"
+
+
+def _root(node) -> str | None:
+    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
