@@ -15,7 +15,7 @@ starts with :func:`install` (see `autograder.guarded_execute`), which
   other processes, tracing, and walking the garbage collector or ctypes to reach objects.
 
 Code that rewrites a module's ``__dict__`` or ``sys.modules`` directly still gets around it;
-`autograder.grading` flags such code for an instructor to read.
+`autograder.tamper_scan` flags such code for an instructor to read.
 """
 
 import os
@@ -41,21 +41,21 @@ _saved_classes: dict[type, dict] = {}  # each class of a protected module: its a
 
 
 class ReadOnlyModule(types.ModuleType):
-    """A module whose attributes code outside the protected packages can add to, but not replace or delete."""
+    """A module that untrusted code can add attributes to, but whose attributes it cannot replace or delete."""
 
     def __setattr__(self, name, value):
         replaces = name == "__class__" or (name in self.__dict__ and self.__dict__[name] is not value)
-        if replaces and not _called_from_protected_module():
+        if replaces and not _called_by_trusted_code():
             raise AttributeError(f"grading: a graded notebook may not replace {self.__name__}.{name}")
         super().__setattr__(name, value)
 
     def __delattr__(self, name):
-        if not _called_from_protected_module():
+        if not _called_by_trusted_code():
             raise AttributeError(f"grading: a graded notebook may not delete {self.__name__}.{name}")
         super().__delattr__(name)
 
 
-def _called_from_protected_module() -> bool:
+def _called_by_trusted_code() -> bool:
     """Whether the code that set or deleted the attribute is trusted: a protected package (torch wraps its own
     functions when it first imports some parts), the kernel (it sets ``builtins.input`` for every cell), or
     the import system."""
