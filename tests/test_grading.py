@@ -89,6 +89,19 @@ def graded(tmp_path_factory):
     submit(course, "flood", ASSIGNMENT, completed_release(ASSIGNMENT, {"softmax_naive": (
         "def softmax_naive(x):\n    return torch.exp(x) / torch.exp(x).sum(dim=-1, keepdim=True)\n\n"
         "print(('spam ' * 20_000 + '\\n') * 200)  # 20 MB in 200 lines\n")}))
+    submit(course, "syntax_error", ASSIGNMENT,
+           completed_release(ASSIGNMENT, {"softmax_naive": "def softmax_naive(x)\n    return torch.softmax(x, -1)\n"}))
+
+    def edit_test(cells, index):
+        cells[index].source = "pass  # no test here"
+
+    def edit_metadata(cells, index):
+        cells[index].metadata["nbgrader"].update(points=100, checksum="0" * 32)
+
+    wrong = completed_release(ASSIGNMENT, {"softmax_naive": "def softmax_naive(x):\n    return x\n"})
+    submit(course, "edited_tests", ASSIGNMENT, with_cell_changed(
+        with_cell_changed(wrong, "test_softmax_naive", edit_test), "hidden_softmax_naive", edit_test))
+    submit(course, "edited_metadata", ASSIGNMENT, with_cell_changed(full, "test_softmax_naive", edit_metadata))
     submit(course, "monkeypatcher", ASSIGNMENT, completed_release(ASSIGNMENT, MONKEYPATCHES))
     submit(course, "vandal", ASSIGNMENT, completed_release(ASSIGNMENT, {"all_context_vectors": vandalism(course)}))
     result = gpt_course("autograde", ASSIGNMENT, "--course", str(course), "--cell-timeout", "15")  # generous: imports can be slow on a busy machine
@@ -100,9 +113,10 @@ def test_the_class_is_graded_despite_broken_submissions(graded):
     result, outcomes, _ = graded
     assert result.returncode == 0, result.stderr
     assert set(outcomes) == {"full", "not_json", "pasted_test_cell", "edited_schema", "other_kernel",
-                             "endless_loop", "memory_bomb", "fake_passes", "flood", "monkeypatcher", "vandal"}
-    assert "10 of 11 submissions graded" in result.stdout
-    for student in ("full", "pasted_test_cell", "edited_schema", "other_kernel"):
+                             "endless_loop", "memory_bomb", "fake_passes", "flood", "monkeypatcher", "vandal",
+                             "syntax_error", "edited_tests", "edited_metadata"}
+    assert "13 of 14 submissions graded" in result.stdout
+    for student in ("full", "pasted_test_cell", "edited_schema", "other_kernel", "edited_metadata"):
         assert outcomes[student]["status"] == "graded"
         assert float(outcomes[student]["score"]) == float(outcomes[student]["max_score"]) > 0, student
 
@@ -174,6 +188,25 @@ def test_printed_pass_lines_earn_nothing(graded):
     assert scores["test_softmax_naive"] == scores["hidden_softmax_naive"] == 0
 
 
+def test_a_syntax_error_costs_only_its_exercise(graded):
+    _, _, course = graded
+    scores = cell_scores(course, ASSIGNMENT, "syntax_error")
+    assert scores["test_softmax_naive"] == scores["hidden_softmax_naive"] == 0
+    assert scores["test_softmax_stable"] > 0 and scores["hidden_context_vector"] > 0
+
+
+def test_edited_test_cells_are_put_back_and_run(graded):
+    _, _, course = graded
+    scores = cell_scores(course, ASSIGNMENT, "edited_tests")
+    assert scores["test_softmax_naive"] == scores["hidden_softmax_naive"] == 0  # the wrong answer is tested anyway
+    assert scores["test_softmax_stable"] > 0
+
+
+def test_edited_points_and_checksums_change_nothing(graded):
+    _, outcomes, _ = graded
+    assert outcomes["edited_metadata"]["max_score"] == outcomes["full"]["max_score"]
+
+
 def test_monkeypatching_what_the_tests_use_earns_nothing_and_is_flagged(graded):
     _, outcomes, course = graded
     scores = cell_scores(course, ASSIGNMENT, "monkeypatcher")
@@ -212,9 +245,10 @@ def test_class_report(graded):
     assert (course / "reports" / "scores.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with open(course / "reports" / "pass_rates.csv", newline="") as file:
         rates = {row["test"]: float(row["pass_rate"]) for row in csv.DictReader(file)}
-    # 11 submissions; not_json, endless_loop, fake_passes and monkeypatcher fail softmax_naive's visible test
-    assert rates["test_softmax_naive"] == pytest.approx(7 / 11, abs=1e-3)
-    assert rates["test_attention_scores"] == pytest.approx(10 / 11, abs=1e-3)
+    # 14 submissions; not_json, endless_loop, fake_passes, monkeypatcher, syntax_error and edited_tests fail
+    # softmax_naive's visible test
+    assert rates["test_softmax_naive"] == pytest.approx(8 / 14, abs=1e-3)
+    assert rates["test_attention_scores"] == pytest.approx(13 / 14, abs=1e-3)
     with open(course / "reports" / "flagged.csv", newline="") as file:
         flagged = {row["student"]: row["problems"] for row in csv.DictReader(file)}
     assert set(flagged) == {"not_json", "pasted_test_cell", "edited_schema", "endless_loop", "memory_bomb",
