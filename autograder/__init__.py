@@ -4,6 +4,6 @@ Importing the package seeds tiktoken's cache with GPT-2's tokenizer files, so th
 ``tiktoken.get_encoding("gpt2")`` works offline in every notebook that imports it.
 """
 
-from autograder.tiktoken_offline import seed_gpt2_cache
+from autograder.materials.tiktoken_offline import seed_gpt2_cache
 
 seed_gpt2_cache()

@@ -1,11 +1,11 @@
 """Autograde a simulated class one student at a time and with parallel workers; compare time and grades.
 
-    python benchmarks/grade_class.py [--students 30] [--assignments NN_name ...] [--workers N]
+    python -m benchmarks.grade_class [--students 30] [--assignments NN_name ...] [--workers N]
 
 Student i hands in, for every assignment (default: every one with a classic bug in
-tests/test_nbgrader_roundtrip.py), the solution (i % 3 == 0), the untouched student notebook
+tests/catalogue/notebook_bugs.py), the solution (i % 3 == 0), the untouched student notebook
 (i % 3 == 1) or the classic bug (i % 3 == 2). Two copies of one course grade the class with
-`grading.autograde`: one at a time, and with ``--workers`` at a time. The script prints seconds
+`autograde.autograde`: one at a time, and with ``--workers`` at a time. The script prints seconds
 per submission for both, wall-clock and CPU (nbgrader's and its kernels': on a machine shared with
 other work the wall-clock speed-up depends on the cores left free), and exits 1 unless the
 outcomes, the exported grades and every cell's score are equal.
@@ -20,11 +20,10 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for tests' helpers
-
-from autograder import build, grading  # noqa: E402
-from tests.nbgrader_course import cell_scores, completed_release, exported_grades, scratch_course, submit  # noqa: E402
-from tests.test_nbgrader_roundtrip import CLASSIC_BUGS  # noqa: E402
+from autograder.instructor import autograde, build
+from tests.catalogue.notebook_bugs import CLASSIC_BUGS
+from tests.checkout import TREE
+from tests.nbgrader_course import cell_scores, completed_release, exported_grades, scratch_course, submit
 
 KINDS = ("correct", "blank", "buggy")
 
@@ -33,16 +32,19 @@ def hand_in(course: Path, assignments: list[str], students: dict[str, str]) -> N
     """Submit each student's kind of notebook (student id -> kind) for every assignment."""
     for assignment in assignments:
         cell, bug, _ = CLASSIC_BUGS[assignment]
-        notebooks = {"correct": completed_release(assignment), "blank": build.read(build.release_path(assignment)),
-                     "buggy": completed_release(assignment, {cell: bug})}
+        notebooks = {
+            "correct": completed_release(assignment),
+            "blank": build.read(TREE.release_path(assignment)),
+            "buggy": completed_release(assignment, {cell: bug}),
+        }
         for student, kind in students.items():
             submit(course, student, assignment, notebooks[kind])
 
 
-def grade(course: Path, assignment: str, workers: int) -> tuple[float, float, list[grading.Outcome]]:
+def grade(course: Path, assignment: str, workers: int) -> tuple[float, float, list[autograde.Outcome]]:
     """Grade every submission; return wall-clock seconds, CPU seconds of nbgrader and its kernels, the outcomes."""
     start, cpu_start = time.perf_counter(), children_cpu_seconds()
-    outcomes = grading.autograde(course, assignment, workers=workers)
+    outcomes = autograde.autograde(course, assignment, workers=workers)
     return time.perf_counter() - start, children_cpu_seconds() - cpu_start, outcomes
 
 
@@ -59,13 +61,15 @@ def per_submission(figures: list[float], submissions: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--students", type=int, default=30)
-    gradable = [assignment for assignment in build.assignments() if assignment in CLASSIC_BUGS]
+    gradable = [assignment for assignment in TREE.assignments() if assignment in CLASSIC_BUGS]
     parser.add_argument("--assignments", nargs="+", default=gradable, choices=gradable)
     parser.add_argument("--workers", type=int, default=os.cpu_count())
     args = parser.parse_args()
     students = {f"{KINDS[i % 3]}{i:02d}": KINDS[i % 3] for i in range(args.students)}
-    print(f"{args.students} students x {len(args.assignments)} assignments, {args.workers} workers, "
-          f"{os.cpu_count()} CPU cores, load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"{args.students} students x {len(args.assignments)} assignments, {args.workers} workers, "
+        f"{os.cpu_count()} CPU cores, load average {os.getloadavg()[0]:.1f}"
+    )
 
     with tempfile.TemporaryDirectory(prefix="grade-class-") as scratch:
         (Path(scratch) / "sequential").mkdir()
@@ -73,8 +77,10 @@ def main() -> None:
         hand_in(sequential, args.assignments, students)
         parallel = shutil.copytree(sequential, Path(scratch) / "parallel")
         totals, equal = [0.0] * 4, True
-        print(f"{'seconds per submission':24s} {'1 at a time: wall':>18s} {'CPU':>6s} "
-              f"{f'{args.workers} workers: wall':>18s} {'CPU':>6s}  same outcomes")
+        print(
+            f"{'seconds per submission':24s} {'1 at a time: wall':>18s} {'CPU':>6s} "
+            f"{f'{args.workers} workers: wall':>18s} {'CPU':>6s}  same outcomes"
+        )
         for assignment in args.assignments:
             wall, cpu, outcomes = grade(sequential, assignment, workers=1)
             parallel_wall, parallel_cpu, parallel_outcomes = grade(parallel, assignment, workers=args.workers)
@@ -83,14 +89,19 @@ def main() -> None:
             same = parallel_outcomes == outcomes
             equal &= same
             print(f"{assignment:24s} {per_submission(figures, len(students))}  {same}", flush=True)
-        same_cells = all(cell_scores(parallel, assignment, student) == cell_scores(sequential, assignment, student)
-                         for assignment in args.assignments for student in students)
+        same_cells = all(
+            cell_scores(parallel, assignment, student) == cell_scores(sequential, assignment, student)
+            for assignment in args.assignments
+            for student in students
+        )
         same_grades = exported_grades(parallel) == exported_grades(sequential)
     submissions = len(students) * len(args.assignments)
     print(f"{'all':24s} {per_submission(totals, submissions)}")
-    print(f"speed-up {totals[0] / totals[2]:.2f}x over {submissions} submissions; "
-          f"exported grades equal: {same_grades}; cell scores equal: {same_cells}; "
-          f"load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"speed-up {totals[0] / totals[2]:.2f}x over {submissions} submissions; "
+        f"exported grades equal: {same_grades}; cell scores equal: {same_cells}; "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
     sys.exit(0 if equal and same_cells and same_grades else 1)
 
 

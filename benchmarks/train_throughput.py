@@ -1,6 +1,6 @@
 """Training throughput of the course's GPT next to Hugging Face's GPT2LMHeadModel and the machine's matmul peak.
 
-    python benchmarks/train_throughput.py [--steps 20]
+    python -m benchmarks.train_throughput [--steps 20]
 
 Both models get the same config and the same AdamW training step on random token ids; the
 figures are tokens per second and the share of the measured fp32 matmul peak that the
@@ -20,8 +20,15 @@ from autograder.reference.gpt import GPTModel
 
 # Assignment 07's story model (STORY_CONFIG in course/source/07_gpt; 1,208 tokens of compact GPT-2 vocabulary).
 # qkv_bias is True because GPT2LMHeadModel always has those biases; the difference is 1,536 parameters.
-CONFIG = {"vocab_size": 1208, "context_length": 128, "emb_dim": 128, "n_heads": 4, "n_layers": 4, "drop_rate": 0.0,
-          "qkv_bias": True}
+CONFIG = {
+    "vocab_size": 1208,
+    "context_length": 128,
+    "emb_dim": 128,
+    "n_heads": 4,
+    "n_layers": 4,
+    "drop_rate": 0.0,
+    "qkv_bias": True,
+}
 BATCH = 16
 
 
@@ -69,16 +76,30 @@ def main() -> None:
     peak = matmul_peak_gflops()
     print(f"fp32 matmul peak (1024 x 1024): {peak:8.1f} GFLOP/s")
     course = GPTModel(CONFIG)
-    hugging_face = transformers.GPT2LMHeadModel(transformers.GPT2Config(
-        vocab_size=CONFIG["vocab_size"], n_positions=CONFIG["context_length"], n_embd=CONFIG["emb_dim"],
-        n_layer=CONFIG["n_layers"], n_head=CONFIG["n_heads"], resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0,
-        bos_token_id=0, eos_token_id=0))
-    rows = [("course GPTModel", course, lambda m, x: m(x)),
-            ("transformers GPT2LMHeadModel", hugging_face, lambda m, x: m(x).logits)]
+    hugging_face = transformers.GPT2LMHeadModel(
+        transformers.GPT2Config(
+            vocab_size=CONFIG["vocab_size"],
+            n_positions=CONFIG["context_length"],
+            n_embd=CONFIG["emb_dim"],
+            n_layer=CONFIG["n_layers"],
+            n_head=CONFIG["n_heads"],
+            resid_pdrop=0.0,
+            embd_pdrop=0.0,
+            attn_pdrop=0.0,
+            bos_token_id=0,
+            eos_token_id=0,
+        )
+    )
+    rows = [
+        ("course GPTModel", course, lambda m, x: m(x)),
+        ("transformers GPT2LMHeadModel", hugging_face, lambda m, x: m(x).logits),
+    ]
     for name, model, logits_of in rows:
         tokens_per_second = training_tokens_per_second(model.train(), logits_of, args.steps)
         achieved = tokens_per_second * training_flops_per_token(model) / 1e9
-        print(f"{name:30s} {tokens_per_second:9,.0f} tokens/s  {achieved:6.1f} GFLOP/s  ({achieved / peak:.0%} of peak)")
+        print(
+            f"{name:30s} {tokens_per_second:9,.0f} tokens/s  {achieved:6.1f} GFLOP/s  ({achieved / peak:.0%} of peak)"
+        )
 
 
 if __name__ == "__main__":

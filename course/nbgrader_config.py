@@ -27,17 +27,30 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # nbgrader's own preprocessors, plus two of the course's (imported below the settings they follow).
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
-    AssignLatePenalties, CheckCellMetadata, GetGrades, IgnorePattern, LimitOutput, SaveAutoGrades)
+    AssignLatePenalties,
+    CheckCellMetadata,
+    GetGrades,
+    IgnorePattern,
+    LimitOutput,
+    SaveAutoGrades,
+)
 
-from autograder.feedback import HideHiddenTests  # noqa: E402
-from autograder.guarded_execute import GuardedExecute  # noqa: E402
-from autograder.output_limit import LimitOutputSize  # noqa: E402
+from autograder.preprocessors.guarded_execute import GuardedExecute  # noqa: E402
+from autograder.preprocessors.hide_hidden_tests import HideHiddenTests  # noqa: E402
+from autograder.preprocessors.limit_output_size import LimitOutputSize  # noqa: E402
 
 # Execution is guarded: a submission cannot replace what the tests use or write outside its folder
 # (its settings are still Execute's). Printed output is capped in characters too: LimitOutput only counts lines.
-c.Autograde.autograde_preprocessors = [GuardedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
-                                       LimitOutputSize, SaveAutoGrades, AssignLatePenalties,
-                                       CheckCellMetadata]  # nbgrader 0.9's list, Execute guarded, + 1
+c.Autograde.autograde_preprocessors = [
+    GuardedExecute,
+    IgnorePattern,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    LimitOutputSize,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+]  # nbgrader 0.9's list, Execute guarded, + 1
 
 # Feedback must not show hidden tests: nbgrader's feedback shows them, and their tracebacks quote them.
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]

@@ -8,7 +8,8 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook
 
-from autograder import build, nbgrader_process
+from autograder.instructor import build, nbgrader_process
+from tests.checkout import TREE
 
 
 def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
@@ -20,9 +21,9 @@ def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
 
 def scratch_course(root: Path, assignments: list[str]) -> Path:
     """A course directory with the real config and sources, and the assignments generated."""
-    shutil.copy(build.REPO / "course" / "nbgrader_config.py", root)
+    shutil.copy(TREE.course / "nbgrader_config.py", root)
     for assignment in assignments:
-        shutil.copytree(build.REPO / "course" / "source" / assignment, root / "source" / assignment)
+        shutil.copytree(TREE.course / "source" / assignment, root / "source" / assignment)
         nbgrader(root, "generate_assignment", assignment, "--force")
     return root
 
@@ -30,9 +31,12 @@ def scratch_course(root: Path, assignments: list[str]) -> Path:
 def completed_release(assignment: str, replacements: dict[str, str] | None = None) -> nbformat.NotebookNode:
     """The student notebook with every exercise answered by the source's solution, except
     the cells named in ``replacements`` (grade id -> source), as a student would hand it in."""
-    source = {cell.metadata["nbgrader"]["grade_id"]: cell for cell in build.read(build.source_path(assignment)).cells
-              if "nbgrader" in cell.metadata}
-    notebook = build.read(build.release_path(assignment))
+    source = {
+        cell.metadata["nbgrader"]["grade_id"]: cell
+        for cell in build.read(TREE.source_path(assignment)).cells
+        if "nbgrader" in cell.metadata
+    }
+    notebook = build.read(TREE.release_path(assignment))
     for cell in notebook.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if cell.metadata.get("nbgrader", {}).get("solution"):
@@ -57,8 +61,10 @@ def exported_grades(course: Path) -> dict[tuple[str, str], tuple[float, float]]:
     """(assignment, student) -> (score, max score) from ``nbgrader export``'s CSV."""
     nbgrader(course, "export", "--to", "grades.csv")
     with open(course / "grades.csv", newline="") as file:
-        return {(row["assignment"], row["student_id"]): (float(row["score"]), float(row["max_score"]))
-                for row in csv.DictReader(file)}
+        return {
+            (row["assignment"], row["student_id"]): (float(row["score"]), float(row["max_score"]))
+            for row in csv.DictReader(file)
+        }
 
 
 def autograded_cell_text(course: Path, student: str, assignment: str, grade_id: str) -> str:

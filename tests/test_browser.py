@@ -7,20 +7,20 @@ import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-from autograder import build
-from autograder.nbgrader_process import tool_environment
+from autograder.instructor.nbgrader_process import tool_environment
+from tests.checkout import TREE
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
-ARTIFACTS = build.REPO / "test-artifacts"
+ARTIFACTS = TREE.root / "test-artifacts"
 ASSIGNMENT = "03_attention"
 TOKEN = "course-browser-test"
 
-pytestmark = pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
-                                reason="needs Debian's chromium and chromium-driver (.ci/run installs them)")
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM and CHROMEDRIVER), reason="needs Debian's chromium and chromium-driver (.ci/run installs them)"
+)
 
 
 def free_port() -> int:
@@ -31,12 +31,25 @@ def free_port() -> int:
 
 @pytest.fixture
 def jupyter_lab(tmp_path):
-    shutil.copytree(build.REPO / "course" / "release" / ASSIGNMENT, tmp_path / ASSIGNMENT)
+    shutil.copytree(TREE.course / "release" / ASSIGNMENT, tmp_path / ASSIGNMENT)
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-         f"--IdentityProvider.token={TOKEN}", "--allow-root", f"--notebook-dir={tmp_path}"],
-        env=tool_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            f"--IdentityProvider.token={TOKEN}",
+            "--allow-root",
+            f"--notebook-dir={tmp_path}",
+        ],
+        env=tool_environment(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(120):
@@ -60,9 +73,17 @@ def browser(tmp_path):
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1400,900",
-                 f"--user-data-dir={tmp_path / 'chromium-profile'}"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1400,900",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+    ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     yield driver
@@ -79,9 +100,14 @@ def test_student_runs_a_cell_and_sees_validate(jupyter_lab, browser):
     wait = WebDriverWait(browser, 90)
     browser.get(f"{jupyter_lab}/lab/tree/{ASSIGNMENT}/{ASSIGNMENT}.ipynb?token={TOKEN}")
     wait.until(ready.presence_of_element_located((By.CSS_SELECTOR, ".jp-Notebook .jp-CodeCell")))
-    wait.until(ready.text_to_be_present_in_element((By.CSS_SELECTOR, ".jp-Notebook"), "Attention without trainable weights"))
-    validate = wait.until(ready.presence_of_element_located(
-        (By.XPATH, "//*[contains(@class, 'jp-Toolbar')]//*[normalize-space(text())='Validate']")))
+    wait.until(
+        ready.text_to_be_present_in_element((By.CSS_SELECTOR, ".jp-Notebook"), "Attention without trainable weights")
+    )
+    validate = wait.until(
+        ready.presence_of_element_located(
+            (By.XPATH, "//*[contains(@class, 'jp-Toolbar')]//*[normalize-space(text())='Validate']")
+        )
+    )
     assert validate.is_displayed()
 
     first_code_cell = browser.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-CodeCell")[0]

@@ -62,7 +62,10 @@ def test_errors_in_student_code_are_reported_with_their_cause():
     def broken(x):
         return 1 / 0
 
-    with pytest.raises(CheckFailure, match=r"broken\(...\) raised ZeroDivisionError") as failure, Check("demo") as check:
+    with (
+        pytest.raises(CheckFailure, match=r"broken\(...\) raised ZeroDivisionError") as failure,
+        Check("demo") as check,
+    ):
         check.call(broken, 1)
     assert isinstance(failure.value.__cause__, ZeroDivisionError)
 
@@ -78,12 +81,18 @@ def test_an_untouched_exercise_says_so():
 def test_expect_error_needs_the_right_error():
     with Check("demo") as check, check.expect_error(ValueError, "f()"):
         raise ValueError("fine")
-    with pytest.raises(CheckFailure, match="raised no error"), Check("demo") as check:
-        with check.expect_error(ValueError, "f()"):
-            pass
-    with pytest.raises(CheckFailure, match="raised the wrong error"), Check("demo") as check:
-        with check.expect_error(ValueError, "f()"):
-            raise ZeroDivisionError()
+    with (
+        pytest.raises(CheckFailure, match="raised no error"),
+        Check("demo") as check,
+        check.expect_error(ValueError, "f()"),
+    ):
+        pass
+    with (
+        pytest.raises(CheckFailure, match="raised the wrong error"),
+        Check("demo") as check,
+        check.expect_error(ValueError, "f()"),
+    ):
+        raise ZeroDivisionError()
 
 
 def test_tensor_comparison_checks_type_shape_dtype_and_values():

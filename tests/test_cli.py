@@ -11,14 +11,15 @@ import zipfile
 
 import pytest
 
-from autograder import build, exchange
-from autograder.cli import main
+from autograder.instructor import build, exchange
+from autograder.instructor.cli import main
+from tests.catalogue.notebook_bugs import CLASSIC_BUGS
+from tests.checkout import TREE
 from tests.nbgrader_course import cell_scores, completed_release, nbgrader
-from tests.test_nbgrader_roundtrip import CLASSIC_BUGS
 
 ASSIGNMENT = "03_attention"  # the quickest notebook to grade
 POINTS_PER_EXERCISE = 3  # a visible test (1 point) and a hidden one (2 points)
-COURSE_ID = exchange.course_id(build.REPO / "course")
+COURSE_ID = exchange.course_id(TREE.course)
 
 
 def gpt_course(*args) -> str:
@@ -31,8 +32,8 @@ def gpt_course(*args) -> str:
 def new_course(root):
     """A course directory as an instructor starts one: the config and one assignment's source."""
     root.mkdir(parents=True)
-    shutil.copy(build.REPO / "course" / "nbgrader_config.py", root)
-    shutil.copytree(build.REPO / "course" / "source" / ASSIGNMENT, root / "source" / ASSIGNMENT)
+    shutil.copy(TREE.course / "nbgrader_config.py", root)
+    shutil.copytree(TREE.course / "source" / ASSIGNMENT, root / "source" / ASSIGNMENT)
     return root
 
 
@@ -90,8 +91,9 @@ def test_exported_grades_are_the_expected_scores(workflow):
     max_score = rows["full"][1]
     assert max_score > 0
     assert rows == {"full": (max_score, max_score), "buggy": (max_score - POINTS_PER_EXERCISE, max_score)}
-    assert {grade_id for grade_id, score in cell_scores(course, ASSIGNMENT, "buggy").items() if score == 0} == \
-        CLASSIC_BUGS[ASSIGNMENT][2]
+    assert {
+        grade_id for grade_id, score in cell_scores(course, ASSIGNMENT, "buggy").items() if score == 0
+    } == CLASSIC_BUGS[ASSIGNMENT][2]
     assert "wrote 2 rows of grades" in printed["export"]
 
 
@@ -99,9 +101,12 @@ def test_feedback_shows_the_failure_but_no_hidden_test(workflow):
     course, _, _, printed = workflow
     html = (course / "feedback" / "buggy" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
     assert "softmax_naive (hidden)" in html  # the hidden check's own message
-    source_cells = build.read(build.source_path(ASSIGNMENT)).cells
-    hidden_regions = [cell.source.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0]
-                      for cell in source_cells if "### BEGIN HIDDEN TESTS" in cell.source]
+    source_cells = build.read(TREE.source_path(ASSIGNMENT)).cells
+    hidden_regions = [
+        cell.source.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0]
+        for cell in source_cells
+        if "### BEGIN HIDDEN TESTS" in cell.source
+    ]
     hidden_code = [line.strip() for region in hidden_regions for line in region.splitlines() if line.strip()]
     assert hidden_code and not [line for line in hidden_code if line in html]
     assert "2 feedback files written" in printed["feedback"]
@@ -125,8 +130,8 @@ def test_report_is_written(workflow):
 
 def test_collect_from_an_lms_zip(tmp_path):
     course = new_course(tmp_path / "course")
-    shutil.copytree(build.REPO / "course" / "release" / ASSIGNMENT, course / "release" / ASSIGNMENT)  # as released
-    student_version = build.release_path(ASSIGNMENT).read_text()
+    shutil.copytree(TREE.course / "release" / ASSIGNMENT, course / "release" / ASSIGNMENT)  # as released
+    student_version = TREE.release_path(ASSIGNMENT).read_text()
     with zipfile.ZipFile(tmp_path / "download.zip", "w") as archive:
         archive.writestr(f"ann_4711_assignsubmission_file_{ASSIGNMENT}.ipynb", student_version)
         archive.writestr(f"week3/ben_{ASSIGNMENT}.ipynb", student_version)
@@ -150,7 +155,7 @@ def not_a_zip(course):
 
 
 def submission_without_gradebook(course):
-    student_version = build.read(build.release_path(ASSIGNMENT))
+    student_version = build.read(TREE.release_path(ASSIGNMENT))
     build.write(student_version, course / "submitted" / "ann" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
     return ["autograde", ASSIGNMENT, "--workers", "2"]
 
@@ -160,19 +165,39 @@ def malformed_source(course):
     return ["release", ASSIGNMENT, "--exchange", course.parent / "exchange"]
 
 
-@pytest.mark.parametrize("command, status, message", [
-    (lambda course: ["feedback", ASSIGNMENT, "--course", course.parent / "missing"], 2, "is not a course directory"),
-    (lambda course: ["release", "99_nothing", "--exchange", course.parent / "exchange"], 2,
-     "unknown assignment '99_nothing'"),
-    (not_a_zip, 2, "is not a readable zip file"),
-    (lambda course: ["collect", ASSIGNMENT, "--zip", course / "missing.zip"], 2, "no zip file"),
-    (malformed_source, 1, "03_attention.ipynb is not a valid notebook (NotJSONError"),
-    (lambda course: ["collect", ASSIGNMENT, "--exchange", course.parent / "missing"], 2, "no exchange directory"),
-    (submission_without_gradebook, 1, "has no gradebook yet: generate 03_attention first"),
-    (lambda course: ["feedback", ASSIGNMENT], 1, "autograde first"),
-    (lambda course: ["export", "--to", course / "grades.csv"], 1, "no gradebook yet"),
-], ids=["missing course", "unknown assignment", "unreadable zip", "missing zip", "malformed notebook",
-        "missing exchange", "autograde before generating", "feedback before grading", "export before grading"])
+@pytest.mark.parametrize(
+    "command, status, message",
+    [
+        (
+            lambda course: ["feedback", ASSIGNMENT, "--course", course.parent / "missing"],
+            2,
+            "is not a course directory",
+        ),
+        (
+            lambda course: ["release", "99_nothing", "--exchange", course.parent / "exchange"],
+            2,
+            "unknown assignment '99_nothing'",
+        ),
+        (not_a_zip, 2, "is not a readable zip file"),
+        (lambda course: ["collect", ASSIGNMENT, "--zip", course / "missing.zip"], 2, "no zip file"),
+        (malformed_source, 1, "03_attention.ipynb is not a valid notebook (NotJSONError"),
+        (lambda course: ["collect", ASSIGNMENT, "--exchange", course.parent / "missing"], 2, "no exchange directory"),
+        (submission_without_gradebook, 1, "has no gradebook yet: generate 03_attention first"),
+        (lambda course: ["feedback", ASSIGNMENT], 1, "autograde first"),
+        (lambda course: ["export", "--to", course / "grades.csv"], 1, "no gradebook yet"),
+    ],
+    ids=[
+        "missing course",
+        "unknown assignment",
+        "unreadable zip",
+        "missing zip",
+        "malformed notebook",
+        "missing exchange",
+        "autograde before generating",
+        "feedback before grading",
+        "export before grading",
+    ],
+)
 def test_bad_input_exits_with_one_line_that_says_why(course, capsys, command, status, message):
     args = [str(arg) for arg in command(course)]
     if "--course" not in args:

@@ -1,19 +1,20 @@
 """The course's data sets: shipped files equal what the seeded generators make."""
 
+import itertools
 import re
 from collections import Counter
 
 import pytest
 
-from autograder import data
-from autograder.data import dog_planet, instructions, stories
+from autograder.materials import data
+from autograder.materials.data import dog_planet, instructions, stories
 
 
 @pytest.mark.parametrize("name", sorted(data.GENERATORS))
 def test_shipped_file_is_what_the_generator_makes(name, tmp_path):
     data.write_shipped_files(tmp_path)
     shipped = (data.Path(data.__file__).parent / name).read_bytes()
-    assert (tmp_path / name).read_bytes() == shipped, "regenerate with: python -m autograder.data"
+    assert (tmp_path / name).read_bytes() == shipped, "regenerate with: python -m autograder.materials.data"
 
 
 def test_stories_are_about_a_megabyte_of_simple_english():
@@ -35,8 +36,8 @@ def test_dog_planet_uses_six_words_and_follows_its_chain():
     words = [line.replace("，", " ").rstrip("。").split() for line in lines]
     assert {w for sentence in words for w in sentence} == set(dog_planet.WORDS)
     assert all(sentence[0] == "我" and sentence[-1] in dog_planet.ACTIONS for sentence in words)
-    counts = Counter((a, b) for sentence in words for a, b in zip(sentence, sentence[1:]))
-    for (previous, following), n in counts.items():
+    counts = Counter((a, b) for sentence in words for a, b in itertools.pairwise(sentence))
+    for (previous, following), _n in counts.items():
         assert following in dog_planet.TRANSITIONS[previous], (previous, following)
     for previous, row in dog_planet.TRANSITIONS.items():
         assert abs(sum(row.values()) - 1) < 1e-12

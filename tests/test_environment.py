@@ -1,12 +1,13 @@
 """pyproject.toml and environment.yml describe the same environment; torch is pinned."""
 
 import tomllib
-from pathlib import Path
 
 import yaml
 from packaging.requirements import Requirement
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.checkout import TREE
+
+REPO = TREE.root
 
 
 def pyproject_requirements() -> set[str]:

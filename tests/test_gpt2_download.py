@@ -2,19 +2,29 @@
 
 import torch
 
-from autograder import gpt2_download
 from autograder.checks.gpt import hugging_face_state_dict
+from autograder.materials import gpt2_download
 from autograder.reference import gpt
 from autograder.reference.gpt2_weights import load_gpt2_weights
 
-TINY = {"vocab_size": 13, "context_length": 6, "emb_dim": 8, "n_heads": 2, "n_layers": 2, "drop_rate": 0.0,
-        "qkv_bias": True}
+TINY = {
+    "vocab_size": 13,
+    "context_length": 6,
+    "emb_dim": 8,
+    "n_heads": 2,
+    "n_layers": 2,
+    "drop_rate": 0.0,
+    "qkv_bias": True,
+}
 
 
 def original_layout(model):
     """The layout of OpenAI's checkpoint on Hugging Face: bare keys, mask buffers, no head."""
-    state = {key.removeprefix("transformer."): value for key, value in hugging_face_state_dict(model).items()
-             if key != "lm_head.weight"}
+    state = {
+        key.removeprefix("transformer."): value
+        for key, value in hugging_face_state_dict(model).items()
+        if key != "lm_head.weight"
+    }
     for i in range(TINY["n_layers"]):
         state[f"h.{i}.attn.bias"] = torch.tril(torch.ones(1, 1, 6, 6))
     return state

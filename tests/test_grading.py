@@ -8,15 +8,19 @@ import sys
 import nbformat
 import pytest
 
-from autograder.nbgrader_process import tool_environment
+from autograder.instructor.nbgrader_process import tool_environment
 from tests.nbgrader_course import cell_scores, completed_release, scratch_course, submit
 
 ASSIGNMENT = "03_attention"  # the quickest notebook to grade
 
 
 def gpt_course(*args):
-    return subprocess.run([sys.executable, "-m", "autograder.cli", *args], capture_output=True, text=True,
-                          env=tool_environment())
+    return subprocess.run(
+        [sys.executable, "-m", "autograder.instructor.cli", *args],
+        capture_output=True,
+        text=True,
+        env=tool_environment(),
+    )
 
 
 def with_cell_changed(notebook, grade_id, change):
@@ -32,18 +36,22 @@ MONKEYPATCHES = {  # wrong answers, each with a change to what the tests rely on
         "class PassEverything:  # stands in for the course's checks\n"
         "    def __getattr__(self, name):\n"
         "        return lambda *args, **kwargs: print(f'✔ {name}: passed')\n\n"
-        "check = PassEverything()\n"),
+        "check = PassEverything()\n"
+    ),
     "softmax_stable": (
         "def softmax_stable(x, dim=-1):\n    return torch.exp(x) / torch.exp(x).sum(dim=dim, keepdim=True)\n\n"
         "from autograder.checks import core\n"
-        "core.Check.tensor = lambda *args, **kwargs: None  # every tensor comparison passes\n"),
+        "core.Check.tensor = lambda *args, **kwargs: None  # every tensor comparison passes\n"
+    ),
     "context_vector": (
         "def context_vector(query, inputs):\n    return inputs.mean(dim=0)\n\n"
         "from autograder.checks import attention\n"
-        "attention.context_vector_hidden.__code__ = (lambda *args, **kwargs: None).__code__\n"),
+        "attention.context_vector_hidden.__code__ = (lambda *args, **kwargs: None).__code__\n"
+    ),
     "attention_weights": (
         "def attention_weights(inputs):\n    return inputs @ inputs.T\n\n"
-        "torch.allclose = lambda *args, **kwargs: True\n"),
+        "torch.allclose = lambda *args, **kwargs: True\n"
+    ),
 }
 
 
@@ -56,7 +64,8 @@ def vandalism(course):
         f"                lambda: (course / 'source' / '{ASSIGNMENT}' / '{ASSIGNMENT}.ipynb').unlink(),\n"
         f"                lambda: (course / 'submitted' / 'full' / '{ASSIGNMENT}' / '{ASSIGNMENT}.ipynb').write_text('{{}}')):\n"
         "    try:\n        attempt()\n    except PermissionError as error:\n        print(error)\n"
-        "(course / 'gradebook.db').write_bytes(b'')\n")
+        "(course / 'gradebook.db').write_bytes(b'')\n"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -80,17 +89,50 @@ def graded(tmp_path_factory):
     other_kernel = copy.deepcopy(full)
     other_kernel.metadata["kernelspec"] = {"name": "no-such-kernel", "display_name": "?", "language": "python"}
     submit(course, "other_kernel", ASSIGNMENT, other_kernel)
-    submit(course, "endless_loop", ASSIGNMENT,
-           completed_release(ASSIGNMENT, {"softmax_naive": "def softmax_naive(x):\n    while True:\n        pass\n"}))
-    submit(course, "memory_bomb", ASSIGNMENT, completed_release(ASSIGNMENT, {
-        "softmax_stable": "blocks = [bytearray(6 * 1024**3) for _ in range(4)]  # 24 GB: the whole machine\n"}))
-    submit(course, "fake_passes", ASSIGNMENT, completed_release(ASSIGNMENT, {"softmax_naive": (
-        "def softmax_naive(x):\n    return x\n\nprint('✔ softmax_naive: passed (2 cases)')\n")}))
-    submit(course, "flood", ASSIGNMENT, completed_release(ASSIGNMENT, {"softmax_naive": (
-        "def softmax_naive(x):\n    return torch.exp(x) / torch.exp(x).sum(dim=-1, keepdim=True)\n\n"
-        "print(('spam ' * 20_000 + '\\n') * 200)  # 20 MB in 200 lines\n")}))
-    submit(course, "syntax_error", ASSIGNMENT,
-           completed_release(ASSIGNMENT, {"softmax_naive": "def softmax_naive(x)\n    return torch.softmax(x, -1)\n"}))
+    submit(
+        course,
+        "endless_loop",
+        ASSIGNMENT,
+        completed_release(ASSIGNMENT, {"softmax_naive": "def softmax_naive(x):\n    while True:\n        pass\n"}),
+    )
+    submit(
+        course,
+        "memory_bomb",
+        ASSIGNMENT,
+        completed_release(
+            ASSIGNMENT,
+            {"softmax_stable": "blocks = [bytearray(6 * 1024**3) for _ in range(4)]  # 24 GB: the whole machine\n"},
+        ),
+    )
+    submit(
+        course,
+        "fake_passes",
+        ASSIGNMENT,
+        completed_release(
+            ASSIGNMENT,
+            {"softmax_naive": ("def softmax_naive(x):\n    return x\n\nprint('✔ softmax_naive: passed (2 cases)')\n")},
+        ),
+    )
+    submit(
+        course,
+        "flood",
+        ASSIGNMENT,
+        completed_release(
+            ASSIGNMENT,
+            {
+                "softmax_naive": (
+                    "def softmax_naive(x):\n    return torch.exp(x) / torch.exp(x).sum(dim=-1, keepdim=True)\n\n"
+                    "print(('spam ' * 20_000 + '\\n') * 200)  # 20 MB in 200 lines\n"
+                )
+            },
+        ),
+    )
+    submit(
+        course,
+        "syntax_error",
+        ASSIGNMENT,
+        completed_release(ASSIGNMENT, {"softmax_naive": "def softmax_naive(x)\n    return torch.softmax(x, -1)\n"}),
+    )
 
     def edit_test(cells, index):
         cells[index].source = "pass  # no test here"
@@ -99,12 +141,18 @@ def graded(tmp_path_factory):
         cells[index].metadata["nbgrader"].update(points=100, checksum="0" * 32)
 
     wrong = completed_release(ASSIGNMENT, {"softmax_naive": "def softmax_naive(x):\n    return x\n"})
-    submit(course, "edited_tests", ASSIGNMENT, with_cell_changed(
-        with_cell_changed(wrong, "test_softmax_naive", edit_test), "hidden_softmax_naive", edit_test))
+    submit(
+        course,
+        "edited_tests",
+        ASSIGNMENT,
+        with_cell_changed(with_cell_changed(wrong, "test_softmax_naive", edit_test), "hidden_softmax_naive", edit_test),
+    )
     submit(course, "edited_metadata", ASSIGNMENT, with_cell_changed(full, "test_softmax_naive", edit_metadata))
     submit(course, "monkeypatcher", ASSIGNMENT, completed_release(ASSIGNMENT, MONKEYPATCHES))
     submit(course, "vandal", ASSIGNMENT, completed_release(ASSIGNMENT, {"all_context_vectors": vandalism(course)}))
-    result = gpt_course("autograde", ASSIGNMENT, "--course", str(course), "--cell-timeout", "15")  # generous: imports can be slow on a busy machine
+    result = gpt_course(
+        "autograde", ASSIGNMENT, "--course", str(course), "--cell-timeout", "15"
+    )  # generous: imports can be slow on a busy machine
     with open(course / "reports" / f"{ASSIGNMENT}-outcomes.csv", newline="") as file:
         return result, {row["student"]: row for row in csv.DictReader(file)}, course
 
@@ -112,9 +160,22 @@ def graded(tmp_path_factory):
 def test_the_class_is_graded_despite_broken_submissions(graded):
     result, outcomes, _ = graded
     assert result.returncode == 0, result.stderr
-    assert set(outcomes) == {"full", "not_json", "pasted_test_cell", "edited_schema", "other_kernel",
-                             "endless_loop", "memory_bomb", "fake_passes", "flood", "monkeypatcher", "vandal",
-                             "syntax_error", "edited_tests", "edited_metadata"}
+    assert set(outcomes) == {
+        "full",
+        "not_json",
+        "pasted_test_cell",
+        "edited_schema",
+        "other_kernel",
+        "endless_loop",
+        "memory_bomb",
+        "fake_passes",
+        "flood",
+        "monkeypatcher",
+        "vandal",
+        "syntax_error",
+        "edited_tests",
+        "edited_metadata",
+    }
     assert "13 of 14 submissions graded" in result.stdout
     for student in ("full", "pasted_test_cell", "edited_schema", "other_kernel", "edited_metadata"):
         assert outcomes[student]["status"] == "graded"
@@ -131,13 +192,21 @@ def test_repairs_are_flagged(graded):
     _, outcomes, _ = graded
     assert "removed a copy of cell 'test_softmax_naive'" in outcomes["pasted_test_cell"]["problems"]
     assert "reset the edited nbgrader schema version" in outcomes["edited_schema"]["problems"]
-    assert outcomes["full"]["problems"] == outcomes["other_kernel"]["problems"] == outcomes["fake_passes"]["problems"] == "[]"
+    assert (
+        outcomes["full"]["problems"]
+        == outcomes["other_kernel"]["problems"]
+        == outcomes["fake_passes"]["problems"]
+        == "[]"
+    )
 
 
-@pytest.mark.parametrize("args, message", [
-    (["autograde", ASSIGNMENT, "--course", "/nonexistent"], "is not a course directory"),
-    (["autograde", "99_nothing"], "unknown assignment '99_nothing'"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["autograde", ASSIGNMENT, "--course", "/nonexistent"], "is not a course directory"),
+        (["autograde", "99_nothing"], "unknown assignment '99_nothing'"),
+    ],
+)
 def test_bad_arguments_get_a_clear_error(args, message):
     result = gpt_course(*args)
     assert result.returncode == 2 and message in result.stderr
@@ -227,19 +296,23 @@ def test_writing_into_the_course_is_refused_and_harms_no_one(graded):
     submitted = course / "submitted" / "full" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     assert nbformat.read(submitted, as_version=4) == completed_release(ASSIGNMENT)
     autograded = nbformat.read(course / "autograded" / "vandal" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
-    cell = next(cell for cell in autograded.cells
-                if cell.metadata.get("nbgrader", {}).get("grade_id") == "all_context_vectors")
+    cell = next(
+        cell for cell in autograded.cells if cell.metadata.get("nbgrader", {}).get("grade_id") == "all_context_vectors"
+    )
     printed = "".join(output.get("text", "") for output in cell.outputs if output.output_type == "stream")
     assert printed.count("a graded notebook may change files only in its own folder") == 2  # SQLite, unlink
     assert printed.count("a graded notebook may write only in its own folder") == 1  # the other student's copy
     assert [output.evalue for output in cell.outputs if output.output_type == "error"] == [
-        f"grading: a graded notebook may write only in its own folder, not {course / 'gradebook.db'}"]
-    assert "all_context_vectors was refused: a graded notebook may write only in its own folder" in \
-        outcomes["vandal"]["problems"]
+        f"grading: a graded notebook may write only in its own folder, not {course / 'gradebook.db'}"
+    ]
+    assert (
+        "all_context_vectors was refused: a graded notebook may write only in its own folder"
+        in outcomes["vandal"]["problems"]
+    )
 
 
 def test_class_report(graded):
-    _, outcomes, course = graded
+    _, _outcomes, course = graded
     result = gpt_course("report", "--course", str(course))
     assert result.returncode == 0, result.stderr
     assert (course / "reports" / "scores.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -251,8 +324,15 @@ def test_class_report(graded):
     assert rates["test_attention_scores"] == pytest.approx(13 / 14, abs=1e-3)
     with open(course / "reports" / "flagged.csv", newline="") as file:
         flagged = {row["student"]: row["problems"] for row in csv.DictReader(file)}
-    assert set(flagged) == {"not_json", "pasted_test_cell", "edited_schema", "endless_loop", "memory_bomb",
-                            "monkeypatcher", "vandal"}
+    assert set(flagged) == {
+        "not_json",
+        "pasted_test_cell",
+        "edited_schema",
+        "endless_loop",
+        "memory_bomb",
+        "monkeypatcher",
+        "vandal",
+    }
     assert "a cell hit the time limit in test_softmax_naive" in flagged["endless_loop"]
     assert "a cell ran out of memory in softmax_stable" in flagged["memory_bomb"]
 

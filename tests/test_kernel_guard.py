@@ -35,19 +35,26 @@ REFUSED = {  # what a hostile submission tries: each must raise
     "reach memory with ctypes": "import ctypes; ctypes.pythonapi.Py_IncRef",
 }
 UNDONE = {  # changes to classes, which Python cannot refuse: restore_classes() puts them back
-    "replace a helper of the checks": ("core.Check.tensor = lambda *args, **kwargs: None",
-                                       "core.Check.tensor.__name__ == 'tensor'"),
-    "shadow a tensor method": ("torch.Tensor.allclose = lambda *args, **kwargs: True",
-                               "not torch.ones(1).allclose(torch.zeros(1))"),
-    "replace a tensor operator": ("torch.Tensor.__le__ = lambda self, other: True",
-                                  "not bool((torch.ones(1) <= torch.zeros(1)).all())"),
+    "replace a helper of the checks": (
+        "core.Check.tensor = lambda *args, **kwargs: None",
+        "core.Check.tensor.__name__ == 'tensor'",
+    ),
+    "shadow a tensor method": (
+        "torch.Tensor.allclose = lambda *args, **kwargs: True",
+        "not torch.ones(1).allclose(torch.zeros(1))",
+    ),
+    "replace a tensor operator": (
+        "torch.Tensor.__le__ = lambda self, other: True",
+        "not bool((torch.ones(1) <= torch.zeros(1)).all())",
+    ),
     "delete a method of nn.Module": ("del torch.nn.Module.eval", "torch.nn.Linear(1, 1).eval().training is False"),
 }
 ALLOWED = {  # what the course's notebooks and checks do: each must work
     "write in the notebook's folder": "open('notes.txt', 'w').write('mine')",
     "make a folder there": "os.makedirs('checkpoints/run', exist_ok=True)",
     "save a checkpoint in the temporary directory": (
-        "import tempfile\nwith tempfile.TemporaryDirectory() as d: torch.save({'w': torch.ones(2)}, d + '/c.pt')"),
+        "import tempfile\nwith tempfile.TemporaryDirectory() as d: torch.save({'w': torch.ones(2)}, d + '/c.pt')"
+    ),
     "read a file of the course": "open(course / 'gradebook.db').read()",
     "define and change own classes": "class Mine(torch.nn.Module):\n    pass\nMine.size = 3",
     "add a name to a module": "torch.my_helper = 1",
@@ -55,7 +62,8 @@ ALLOWED = {  # what the course's notebooks and checks do: each must work
     "run the checks": "check.softmax_naive(lambda x: torch.softmax(x, dim=-1))",
     "train a layer": (
         "layer = torch.nn.Linear(3, 2); optimizer = torch.optim.AdamW(layer.parameters())\n"
-        "layer(torch.ones(4, 3)).sum().backward(); optimizer.step()"),
+        "layer(torch.ones(4, 3)).sum().backward(); optimizer.step()"
+    ),
     "signal itself": "os.kill(os.getpid(), 0)",
 }
 
@@ -64,7 +72,7 @@ import json, os, sys, torch
 from pathlib import Path
 from autograder.checks import attention as check, core
 course = Path(sys.argv[1])
-from autograder import kernel_guard
+from autograder.defences import kernel_guard
 kernel_guard.install()
 outcomes = {}
 for name, code in json.loads(sys.argv[2]).items():
@@ -87,9 +95,14 @@ def outcomes(tmp_path_factory):
     (course / "gradebook.db").write_text("grades")
     notebook_folder = tmp_path_factory.mktemp("notebook")
     temporary = tmp_path_factory.mktemp("tmp")
-    result = subprocess.run([sys.executable, "-c", PROGRAM, str(course), json.dumps(REFUSED | ALLOWED), json.dumps(UNDONE)],
-                            cwd=notebook_folder, capture_output=True, text=True, timeout=300,
-                            env={**os.environ, "TMPDIR": str(temporary)})
+    result = subprocess.run(
+        [sys.executable, "-c", PROGRAM, str(course), json.dumps(REFUSED | ALLOWED), json.dumps(UNDONE)],
+        cwd=notebook_folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "TMPDIR": str(temporary)},
+    )
     assert result.returncode == 0, result.stderr
     assert (course / "gradebook.db").read_text() == "grades"
     return json.loads(result.stdout.splitlines()[-1])

@@ -3,12 +3,13 @@
 import nbformat
 from traitlets.config import Config
 
-from autograder import build
+from autograder.instructor import build
+from tests.checkout import TREE
 from tests.nbgrader_course import cell_scores, nbgrader, submit
 
 TESTS = {
     "warns": "import sys, warnings\nwarnings.warn('a deprecation the student cannot fix')\n"
-             "print('progress 50%', file=sys.stderr)",
+    "print('progress 50%', file=sys.stderr)",
     "grading_env": "import os\nassert os.environ['NBGRADER_EXECUTION'] == 'autograde'",
     "deleted_by_student": "assert 1 + 1 == 2",
     "fails": "assert False, 'a real failure still scores zero'",
@@ -17,7 +18,7 @@ TESTS = {
 
 def course_config() -> Config:
     config = Config()
-    exec((build.REPO / "course" / "nbgrader_config.py").read_text(), {"get_config": lambda: config})
+    exec((TREE.course / "nbgrader_config.py").read_text(), {"get_config": lambda: config})
     return config
 
 
@@ -26,10 +27,25 @@ def test_per_cell_time_limit_is_a_minute():
 
 
 def test_config_effects_on_autograde(tmp_path):
-    (tmp_path / "nbgrader_config.py").write_text((build.REPO / "course" / "nbgrader_config.py").read_text())
-    cells = [nbformat.v4.new_code_cell(source, id=grade_id, metadata={"nbgrader": {
-        "grade": True, "grade_id": grade_id, "locked": True, "points": 1, "schema_version": 3,
-        "solution": False, "task": False}}) for grade_id, source in TESTS.items()]
+    (tmp_path / "nbgrader_config.py").write_text((TREE.course / "nbgrader_config.py").read_text())
+    cells = [
+        nbformat.v4.new_code_cell(
+            source,
+            id=grade_id,
+            metadata={
+                "nbgrader": {
+                    "grade": True,
+                    "grade_id": grade_id,
+                    "locked": True,
+                    "points": 1,
+                    "schema_version": 3,
+                    "solution": False,
+                    "task": False,
+                }
+            },
+        )
+        for grade_id, source in TESTS.items()
+    ]
     notebook = nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": build.KERNELSPEC})
     build.write(notebook, tmp_path / "source" / "config" / "config.ipynb")
     nbgrader(tmp_path, "generate_assignment", "config")

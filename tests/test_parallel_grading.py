@@ -5,11 +5,12 @@ import shutil
 
 import pytest
 
-from autograder import build
-from autograder.cli import main
-from autograder.parallel_grading import STAGED
+from autograder.instructor import build
+from autograder.instructor.cli import main
+from autograder.instructor.parallel_execution import STAGED
+from tests.catalogue.notebook_bugs import CLASSIC_BUGS
+from tests.checkout import TREE
 from tests.nbgrader_course import cell_scores, completed_release, exported_grades, scratch_course, submit
-from tests.test_nbgrader_roundtrip import CLASSIC_BUGS
 
 ASSIGNMENT = "03_attention"  # the quickest notebook to grade
 STUDENTS = ("full", "blank", "buggy", "not_json")
@@ -26,7 +27,7 @@ def graded_twice(tmp_path_factory):
     sequential = scratch_course(tmp_path_factory.mktemp("sequential"), [ASSIGNMENT])
     cell, bug, _ = CLASSIC_BUGS[ASSIGNMENT]
     submit(sequential, "full", ASSIGNMENT, completed_release(ASSIGNMENT))
-    submit(sequential, "blank", ASSIGNMENT, build.read(build.release_path(ASSIGNMENT)))
+    submit(sequential, "blank", ASSIGNMENT, build.read(TREE.release_path(ASSIGNMENT)))
     submit(sequential, "buggy", ASSIGNMENT, completed_release(ASSIGNMENT, {cell: bug}))
     broken = sequential / "submitted" / "not_json" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     broken.parent.mkdir(parents=True)
@@ -67,6 +68,9 @@ def test_outcomes_are_equal(graded_twice):
 def test_autograded_notebooks_are_where_nbgrader_puts_them(graded_twice):
     sequential, parallel = graded_twice
     for course in (sequential, parallel):
-        assert sorted(path.parent.name for path in (course / "autograded").glob(f"*/{ASSIGNMENT}")) == \
-            ["blank", "buggy", "full"]
+        assert sorted(path.parent.name for path in (course / "autograded").glob(f"*/{ASSIGNMENT}")) == [
+            "blank",
+            "buggy",
+            "full",
+        ]
     assert not (parallel / STAGED).exists()

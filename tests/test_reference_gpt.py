@@ -9,8 +9,15 @@ from torch import nn
 from autograder.reference import gpt
 from autograder.reference.gpt2_weights import load_gpt2_weights
 
-TINY = {"vocab_size": 97, "context_length": 16, "emb_dim": 32, "n_heads": 4, "n_layers": 2, "drop_rate": 0.0,
-        "qkv_bias": True}
+TINY = {
+    "vocab_size": 97,
+    "context_length": 16,
+    "emb_dim": 32,
+    "n_heads": 4,
+    "n_layers": 2,
+    "drop_rate": 0.0,
+    "qkv_bias": True,
+}
 
 
 def test_layer_norm_equals_pytorch():
@@ -61,8 +68,10 @@ def test_sampling_is_reproducible_with_a_generator():
     torch.manual_seed(0)
     model = gpt.GPTModel(TINY).eval()
     start = torch.zeros(2, 1, dtype=torch.long)
-    runs = [gpt.generate(model, start, 8, 16, temperature=1.5, top_k=5, generator=torch.Generator().manual_seed(3))
-            for _ in range(2)]
+    runs = [
+        gpt.generate(model, start, 8, 16, temperature=1.5, top_k=5, generator=torch.Generator().manual_seed(3))
+        for _ in range(2)
+    ]
     assert torch.equal(*runs)
 
 
@@ -77,9 +86,16 @@ def test_gpt2_small_parameter_counts():
 def hugging_face_gpt2():
     import transformers  # a test-only dependency; the model is built from a config, nothing is downloaded
 
-    config = transformers.GPT2Config(vocab_size=TINY["vocab_size"], n_positions=TINY["context_length"],
-                                     n_embd=TINY["emb_dim"], n_layer=TINY["n_layers"], n_head=TINY["n_heads"],
-                                     resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0)
+    config = transformers.GPT2Config(
+        vocab_size=TINY["vocab_size"],
+        n_positions=TINY["context_length"],
+        n_embd=TINY["emb_dim"],
+        n_layer=TINY["n_layers"],
+        n_head=TINY["n_heads"],
+        resid_pdrop=0.0,
+        embd_pdrop=0.0,
+        attn_pdrop=0.0,
+    )
     torch.manual_seed(0)
     model = transformers.GPT2LMHeadModel(config).double().eval()
     with torch.no_grad():  # biases and norms are zeros and ones at initialization: randomize them

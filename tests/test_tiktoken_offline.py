@@ -6,10 +6,31 @@ import sys
 
 import tiktoken
 
-from autograder.tiktoken_offline import GPT2_FILES, seed_gpt2_cache
+from autograder.materials.tiktoken_offline import GPT2_FILES, seed_gpt2_cache
 
 HELLO = "Hello, do you like tea? <|endoftext|> In the sunlit terraces of someunknownPlace."
-HELLO_IDS = [15496, 11, 466, 345, 588, 8887, 30, 220, 50256, 554, 262, 4252, 18250, 8812, 2114, 286, 617, 34680, 27271, 13]
+HELLO_IDS = [
+    15496,
+    11,
+    466,
+    345,
+    588,
+    8887,
+    30,
+    220,
+    50256,
+    554,
+    262,
+    4252,
+    18250,
+    8812,
+    2114,
+    286,
+    617,
+    34680,
+    27271,
+    13,
+]
 
 
 def test_known_token_ids():
@@ -45,7 +66,11 @@ def test_a_fresh_process_with_no_network_loads_gpt2(tmp_path):
         "import autograder, tiktoken\n"
         "print(tiktoken.get_encoding('gpt2').encode('Hello, world'))\n"
     )
-    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
-                            env={"TIKTOKEN_CACHE_DIR": str(tmp_path), "PATH": ""})
+    result = subprocess.run(
+        [sys.executable, "-c", program],
+        capture_output=True,
+        text=True,
+        env={"TIKTOKEN_CACHE_DIR": str(tmp_path), "PATH": ""},
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[15496, 11, 995]"

@@ -3,7 +3,8 @@ examples; ``*_hidden`` checks compare with the reference on random inputs drawn 
 
 import torch
 
-from autograder.checks.core import Check, show
+from autograder.checks.core import show
+from autograder.checks.registry import exercise
 from autograder.reference import attention as ref
 
 INPUTS = torch.tensor([[0.4, 0.1, 0.8], [0.5, 0.8, 0.6], [0.6, 0.8, 0.5], [0.2, 0.2, 0.1]])
@@ -22,24 +23,31 @@ def _softmax_hint(got, dim: int) -> str:
 
 
 def _check_scores(check, attention_scores, query, inputs):
-    got = check.call(attention_scores, query.clone(), inputs.clone(), description=f"attention_scores(query {show(query)}, inputs {show(inputs)})")
-    check.tensor(got, ref.attention_scores(query, inputs), "attention scores",
-                 hint="one dot product per token: score[i] = inputs[i] · query, a tensor of shape (tokens,)")
+    got = check.call(
+        attention_scores,
+        query.clone(),
+        inputs.clone(),
+        description=f"attention_scores(query {show(query)}, inputs {show(inputs)})",
+    )
+    check.tensor(
+        got,
+        ref.attention_scores(query, inputs),
+        "attention scores",
+        hint="one dot product per token: score[i] = inputs[i] · query, a tensor of shape (tokens,)",
+    )
 
 
-def attention_scores(attention_scores):
-    with Check("attention_scores") as check:
-        check.reject_reference(attention_scores)
-        _check_scores(check, attention_scores, INPUTS[1], INPUTS)
-        _check_scores(check, attention_scores, torch.tensor([1.0, 0.0, -1.0]), INPUTS)
+@exercise
+def attention_scores(check, attention_scores):
+    _check_scores(check, attention_scores, INPUTS[1], INPUTS)
+    _check_scores(check, attention_scores, torch.tensor([1.0, 0.0, -1.0]), INPUTS)
 
 
-def attention_scores_hidden(attention_scores, seed):
+@attention_scores.hidden
+def attention_scores_hidden(check, attention_scores, seed):
     generator = torch.Generator().manual_seed(seed)
-    with Check("attention_scores (hidden)", reference="attention_scores") as check:
-        check.reject_reference(attention_scores)
-        for tokens, dim in [(1, 1), (5, 2), (2, 7), (9, 16)]:
-            _check_scores(check, attention_scores, _random(generator, dim), _random(generator, tokens, dim))
+    for tokens, dim in [(1, 1), (5, 2), (2, 7), (9, 16)]:
+        _check_scores(check, attention_scores, _random(generator, dim), _random(generator, tokens, dim))
 
 
 def _check_softmax(check, softmax, x, dim=None):
@@ -52,103 +60,109 @@ def _check_softmax(check, softmax, x, dim=None):
     check.tensor(got, expected, described, hint=_softmax_hint(got, used_dim), rtol=1e-4, atol=1e-6)
 
 
-def softmax_naive(softmax_naive):
-    with Check("softmax_naive") as check:
-        check.reject_reference(softmax_naive)
-        _check_softmax(check, softmax_naive, torch.tensor([1.0, 2.0, 3.0]))
-        _check_softmax(check, softmax_naive, torch.tensor([[0.5, 0.5], [2.0, -1.0]]))
+@exercise
+def softmax_naive(check, softmax_naive):
+    _check_softmax(check, softmax_naive, torch.tensor([1.0, 2.0, 3.0]))
+    _check_softmax(check, softmax_naive, torch.tensor([[0.5, 0.5], [2.0, -1.0]]))
 
 
-def softmax_naive_hidden(softmax_naive, seed):
+@softmax_naive.hidden
+def softmax_naive_hidden(check, softmax_naive, seed):
     generator = torch.Generator().manual_seed(seed)
-    with Check("softmax_naive (hidden)", reference="softmax_naive") as check:
-        check.reject_reference(softmax_naive)
-        for shape in [(1,), (7,), (3, 5), (2, 4, 4)]:
-            _check_softmax(check, softmax_naive, _random(generator, *shape, scale=3))
+    for shape in [(1,), (7,), (3, 5), (2, 4, 4)]:
+        _check_softmax(check, softmax_naive, _random(generator, *shape, scale=3))
 
 
-def softmax_stable(softmax_stable):
-    with Check("softmax_stable") as check:
-        check.reject_reference(softmax_stable)
-        _check_softmax(check, softmax_stable, torch.tensor([1.0, 2.0, 3.0]), -1)
-        _check_softmax(check, softmax_stable, torch.tensor([1000.0, 1001.0, 1002.0]), -1)
-        _check_softmax(check, softmax_stable, torch.tensor([-1000.0, -1001.0, -1002.0]), -1)
-        _check_softmax(check, softmax_stable, torch.tensor([[1.0, 2.0], [3.0, 5.0]]), 0)
+@exercise
+def softmax_stable(check, softmax_stable):
+    _check_softmax(check, softmax_stable, torch.tensor([1.0, 2.0, 3.0]), -1)
+    _check_softmax(check, softmax_stable, torch.tensor([1000.0, 1001.0, 1002.0]), -1)
+    _check_softmax(check, softmax_stable, torch.tensor([-1000.0, -1001.0, -1002.0]), -1)
+    _check_softmax(check, softmax_stable, torch.tensor([[1.0, 2.0], [3.0, 5.0]]), 0)
 
 
-def softmax_stable_hidden(softmax_stable, seed):
+@softmax_stable.hidden
+def softmax_stable_hidden(check, softmax_stable, seed):
     generator = torch.Generator().manual_seed(seed)
-    with Check("softmax_stable (hidden)", reference="softmax_stable") as check:
-        check.reject_reference(softmax_stable)
-        mixed = torch.stack([_random(generator, 6), _random(generator, 6) + 900, _random(generator, 6) - 900])
-        _check_softmax(check, softmax_stable, mixed, -1)
-        _check_softmax(check, softmax_stable, mixed.T.contiguous(), 0)
-        for shape, dim in [((4,), 0), ((3, 5), 1), ((2, 3, 4), 1), ((2, 3, 4), 0), ((2, 3, 4), -1)]:
-            _check_softmax(check, softmax_stable, _random(generator, *shape, scale=50), dim)
-        masked = _random(generator, 4, 4).masked_fill(torch.ones(4, 4, dtype=torch.bool).triu(1), float("-inf"))
-        _check_softmax(check, softmax_stable, masked, -1)
+    mixed = torch.stack([_random(generator, 6), _random(generator, 6) + 900, _random(generator, 6) - 900])
+    _check_softmax(check, softmax_stable, mixed, -1)
+    _check_softmax(check, softmax_stable, mixed.T.contiguous(), 0)
+    for shape, dim in [((4,), 0), ((3, 5), 1), ((2, 3, 4), 1), ((2, 3, 4), 0), ((2, 3, 4), -1)]:
+        _check_softmax(check, softmax_stable, _random(generator, *shape, scale=50), dim)
+    masked = _random(generator, 4, 4).masked_fill(torch.ones(4, 4, dtype=torch.bool).triu(1), float("-inf"))
+    _check_softmax(check, softmax_stable, masked, -1)
 
 
 def _check_context(check, context_vector, query, inputs):
-    got = check.call(context_vector, query.clone(), inputs.clone(), description=f"context_vector(query, inputs {show(inputs)})")
-    check.tensor(got, ref.context_vector(query, inputs), "context vector",
-                 hint="softmax the scores into weights, then sum the input rows weighted by them: shape (dim,)")
+    got = check.call(
+        context_vector, query.clone(), inputs.clone(), description=f"context_vector(query, inputs {show(inputs)})"
+    )
+    check.tensor(
+        got,
+        ref.context_vector(query, inputs),
+        "context vector",
+        hint="softmax the scores into weights, then sum the input rows weighted by them: shape (dim,)",
+    )
 
 
-def context_vector(context_vector):
-    with Check("context_vector") as check:
-        check.reject_reference(context_vector)
-        _check_context(check, context_vector, INPUTS[1], INPUTS)
+@exercise
+def context_vector(check, context_vector):
+    _check_context(check, context_vector, INPUTS[1], INPUTS)
 
 
-def context_vector_hidden(context_vector, seed):
+@context_vector.hidden
+def context_vector_hidden(check, context_vector, seed):
     generator = torch.Generator().manual_seed(seed)
-    with Check("context_vector (hidden)", reference="context_vector") as check:
-        check.reject_reference(context_vector)
-        for tokens, dim in [(1, 3), (6, 4), (12, 8)]:
-            _check_context(check, context_vector, _random(generator, dim, scale=4), _random(generator, tokens, dim, scale=4))
+    for tokens, dim in [(1, 3), (6, 4), (12, 8)]:
+        _check_context(
+            check, context_vector, _random(generator, dim, scale=4), _random(generator, tokens, dim, scale=4)
+        )
 
 
 def _check_weights(check, attention_weights, inputs):
     got = check.call(attention_weights, inputs.clone(), description=f"attention_weights(inputs {show(inputs)})")
     hint = "weights[..., i, j] = softmax over j of inputs[i] · inputs[j]: each row sums to one"
-    if type(got) is torch.Tensor and got.shape == inputs.shape[:-1] + inputs.shape[-2:-1]:
-        if torch.allclose(got.sum(dim=-2), torch.ones(())) and not torch.allclose(got.sum(dim=-1), torch.ones(())):
-            hint = "the columns sum to one: apply the softmax along the last dimension (dim=-1), one row per query"
+    square = type(got) is torch.Tensor and got.shape == inputs.shape[:-1] + inputs.shape[-2:-1]
+    if (
+        square
+        and torch.allclose(got.sum(dim=-2), torch.ones(()))
+        and not torch.allclose(got.sum(dim=-1), torch.ones(()))
+    ):
+        hint = "the columns sum to one: apply the softmax along the last dimension (dim=-1), one row per query"
     check.tensor(got, ref.attention_weights(inputs), "attention weights", hint=hint)
 
 
-def attention_weights(attention_weights):
-    with Check("attention_weights") as check:
-        check.reject_reference(attention_weights)
-        _check_weights(check, attention_weights, INPUTS)
+@exercise
+def attention_weights(check, attention_weights):
+    _check_weights(check, attention_weights, INPUTS)
 
 
-def attention_weights_hidden(attention_weights, seed):
+@attention_weights.hidden
+def attention_weights_hidden(check, attention_weights, seed):
     generator = torch.Generator().manual_seed(seed)
-    with Check("attention_weights (hidden)", reference="attention_weights") as check:
-        check.reject_reference(attention_weights)
-        for shape in [(1, 2), (5, 3), (3, 4, 6), (2, 7, 5)]:
-            _check_weights(check, attention_weights, _random(generator, *shape, scale=3))
+    for shape in [(1, 2), (5, 3), (3, 4, 6), (2, 7, 5)]:
+        _check_weights(check, attention_weights, _random(generator, *shape, scale=3))
 
 
 def _check_all(check, all_context_vectors, inputs):
     got = check.call(all_context_vectors, inputs.clone(), description=f"all_context_vectors(inputs {show(inputs)})")
-    check.tensor(got, ref.all_context_vectors(inputs), "context vectors",
-                 hint="weights (..., tokens, tokens) @ inputs (..., tokens, dim): row i is token i's context vector; "
-                      "use .transpose(-2, -1) so batched inputs work too")
+    check.tensor(
+        got,
+        ref.all_context_vectors(inputs),
+        "context vectors",
+        hint="weights (..., tokens, tokens) @ inputs (..., tokens, dim): row i is token i's context vector; "
+        "use .transpose(-2, -1) so batched inputs work too",
+    )
 
 
-def all_context_vectors(all_context_vectors):
-    with Check("all_context_vectors") as check:
-        check.reject_reference(all_context_vectors)
-        _check_all(check, all_context_vectors, INPUTS)
-        _check_all(check, all_context_vectors, torch.stack([INPUTS, INPUTS.flip(0)]))
+@exercise
+def all_context_vectors(check, all_context_vectors):
+    _check_all(check, all_context_vectors, INPUTS)
+    _check_all(check, all_context_vectors, torch.stack([INPUTS, INPUTS.flip(0)]))
 
 
-def all_context_vectors_hidden(all_context_vectors, seed):
+@all_context_vectors.hidden
+def all_context_vectors_hidden(check, all_context_vectors, seed):
     generator = torch.Generator().manual_seed(seed)
-    with Check("all_context_vectors (hidden)", reference="all_context_vectors") as check:
-        check.reject_reference(all_context_vectors)
-        for shape in [(1, 1), (6, 3), (4, 5, 2), (3, 8, 16)]:
-            _check_all(check, all_context_vectors, _random(generator, *shape, scale=2))
+    for shape in [(1, 1), (6, 3), (4, 5, 2), (3, 8, 16)]:
+        _check_all(check, all_context_vectors, _random(generator, *shape, scale=2))

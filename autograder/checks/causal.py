@@ -3,10 +3,10 @@
 
 import torch
 
-from autograder.checks.core import Check, show
+from autograder.checks.core import TOLERANCE, show
+from autograder.checks.registry import exercise
 from autograder.reference import attention as ref
 
-TOLERANCE = {"rtol": 1e-4, "atol": 1e-5}
 MASK_HINT = "mask the scores of later tokens (key j > query i) with -inf *before* the softmax; -inf, not 0, gives weight exactly 0"
 
 
@@ -21,17 +21,15 @@ def _check_mask(check, causal_mask, tokens):
     check.tensor(got, ref.causal_mask(tokens), f"causal_mask({tokens})", hint=hint)
 
 
-def causal_mask(causal_mask):
-    with Check("causal_mask") as check:
-        check.reject_reference(causal_mask)
-        _check_mask(check, causal_mask, 4)
+@exercise
+def causal_mask(check, causal_mask):
+    _check_mask(check, causal_mask, 4)
 
 
-def causal_mask_hidden(causal_mask, seed):
-    with Check("causal_mask (hidden)", reference="causal_mask") as check:
-        check.reject_reference(causal_mask)
-        for tokens in (1, 2, 7, 13 + seed % 5):
-            _check_mask(check, causal_mask, tokens)
+@causal_mask.hidden
+def causal_mask_hidden(check, causal_mask, seed):
+    for tokens in (1, 2, 7, 13 + seed % 5):
+        _check_mask(check, causal_mask, tokens)
 
 
 def _check_masked(check, function, scores, expected, described, hint):
@@ -39,42 +37,62 @@ def _check_masked(check, function, scores, expected, described, hint):
     check.tensor(got, expected, f"{described} of {show(scores)}", hint=hint, **TOLERANCE)
 
 
-def masked_attention_weights(masked_attention_weights):
+@exercise
+def masked_attention_weights(check, masked_attention_weights):
     generator = torch.Generator().manual_seed(0)
-    with Check("masked_attention_weights") as check:
-        check.reject_reference(masked_attention_weights)
-        scores = torch.randn(4, 4, generator=generator) * 3
-        _check_masked(check, masked_attention_weights, scores, ref.masked_attention_weights(scores),
-                      "masked_attention_weights", MASK_HINT)
+    scores = torch.randn(4, 4, generator=generator) * 3
+    _check_masked(
+        check,
+        masked_attention_weights,
+        scores,
+        ref.masked_attention_weights(scores),
+        "masked_attention_weights",
+        MASK_HINT,
+    )
 
 
-def masked_attention_weights_hidden(masked_attention_weights, seed):
+@masked_attention_weights.hidden
+def masked_attention_weights_hidden(check, masked_attention_weights, seed):
     generator = torch.Generator().manual_seed(seed)
-    with Check("masked_attention_weights (hidden)", reference="masked_attention_weights") as check:
-        check.reject_reference(masked_attention_weights)
-        for shape in [(1, 1), (6, 6), (3, 5, 5), (2, 2, 7, 7)]:
-            scores = torch.randn(*shape, generator=generator) * 4
-            _check_masked(check, masked_attention_weights, scores, ref.masked_attention_weights(scores),
-                          "masked_attention_weights", MASK_HINT)
+    for shape in [(1, 1), (6, 6), (3, 5, 5), (2, 2, 7, 7)]:
+        scores = torch.randn(*shape, generator=generator) * 4
+        _check_masked(
+            check,
+            masked_attention_weights,
+            scores,
+            ref.masked_attention_weights(scores),
+            "masked_attention_weights",
+            MASK_HINT,
+        )
 
 
-def mask_and_renormalize(mask_and_renormalize):
+@exercise
+def mask_and_renormalize(check, mask_and_renormalize):
     generator = torch.Generator().manual_seed(0)
-    with Check("mask_and_renormalize") as check:
-        check.reject_reference(mask_and_renormalize)
-        weights = torch.softmax(torch.randn(4, 4, generator=generator), dim=-1)
-        _check_masked(check, mask_and_renormalize, weights, ref.mask_and_renormalize(weights), "mask_and_renormalize",
-                      "set the future weights to 0, then divide each row by its new sum so it sums to one again")
+    weights = torch.softmax(torch.randn(4, 4, generator=generator), dim=-1)
+    _check_masked(
+        check,
+        mask_and_renormalize,
+        weights,
+        ref.mask_and_renormalize(weights),
+        "mask_and_renormalize",
+        "set the future weights to 0, then divide each row by its new sum so it sums to one again",
+    )
 
 
-def mask_and_renormalize_hidden(mask_and_renormalize, seed):
+@mask_and_renormalize.hidden
+def mask_and_renormalize_hidden(check, mask_and_renormalize, seed):
     generator = torch.Generator().manual_seed(seed)
-    with Check("mask_and_renormalize (hidden)", reference="mask_and_renormalize") as check:
-        check.reject_reference(mask_and_renormalize)
-        for shape in [(1, 1), (5, 5), (2, 3, 6, 6)]:
-            weights = torch.softmax(torch.randn(*shape, generator=generator) * 2, dim=-1)
-            _check_masked(check, mask_and_renormalize, weights, ref.mask_and_renormalize(weights),
-                          "mask_and_renormalize", "zero the future, then renormalize each row to sum to one")
+    for shape in [(1, 1), (5, 5), (2, 3, 6, 6)]:
+        weights = torch.softmax(torch.randn(*shape, generator=generator) * 2, dim=-1)
+        _check_masked(
+            check,
+            mask_and_renormalize,
+            weights,
+            ref.mask_and_renormalize(weights),
+            "mask_and_renormalize",
+            "zero the future, then renormalize each row to sum to one",
+        )
 
 
 def _check_dropout_statistics(check, dropout_class, p, generator):
@@ -87,32 +105,41 @@ def _check_dropout_statistics(check, dropout_class, p, generator):
     zeroed = float((got == 0).float().mean())
     # 200,000 draws: the fraction zeroed is within 0.01 of p with overwhelming probability (sd <= 0.0012)
     if abs(zeroed - p) > 0.01:
-        check.fail(f"Dropout({p}) zeroed the wrong fraction in train mode", expected=f"about {p:.2f}",
-                   got=f"{zeroed:.3f}", hint="zero each value independently with probability p: torch.rand_like(x) < p")
+        check.fail(
+            f"Dropout({p}) zeroed the wrong fraction in train mode",
+            expected=f"about {p:.2f}",
+            got=f"{zeroed:.3f}",
+            hint="zero each value independently with probability p: torch.rand_like(x) < p",
+        )
     kept = got != 0
-    check.tensor(got[kept], x[kept] / (1 - p), f"the values Dropout({p}) keeps",
-                 hint="scale the values you keep by 1 / (1 - p), so that the expected value of each stays the same")
+    check.tensor(
+        got[kept],
+        x[kept] / (1 - p),
+        f"the values Dropout({p}) keeps",
+        hint="scale the values you keep by 1 / (1 - p), so that the expected value of each stays the same",
+    )
     check.call(layer.eval, description="layer.eval()")
-    check.tensor(check.call(layer, x.clone(), description=f"Dropout({p}) in eval mode"), x,
-                 f"Dropout({p}) in eval mode", hint="in eval mode (self.training is False) return the input unchanged")
+    check.tensor(
+        check.call(layer, x.clone(), description=f"Dropout({p}) in eval mode"),
+        x,
+        f"Dropout({p}) in eval mode",
+        hint="in eval mode (self.training is False) return the input unchanged",
+    )
 
 
-def Dropout(dropout_class):
+@exercise
+def Dropout(check, dropout_class):
     generator = torch.Generator().manual_seed(0)
-    with Check("Dropout") as check:
-        check.reject_reference(dropout_class)
-        _check_dropout_statistics(check, dropout_class, 0.5, generator)
+    _check_dropout_statistics(check, dropout_class, 0.5, generator)
 
 
-def Dropout_hidden(dropout_class, seed):
+@Dropout.hidden
+def Dropout_hidden(check, dropout_class, seed):
     generator = torch.Generator().manual_seed(seed)
-    with Check("Dropout (hidden)", reference="Dropout") as check:
-        check.reject_reference(dropout_class)
-        torch.manual_seed(seed)
-        for p in (0.1, 0.8, 0.0):
-            _check_dropout_statistics(check, dropout_class, p, generator)
-        with check.expect_error(ValueError, "Dropout(1.0)", hint="p must be in [0, 1): raise ValueError otherwise"):
-            dropout_class(1.0)
+    for p in (0.1, 0.8, 0.0):
+        _check_dropout_statistics(check, dropout_class, p, generator)
+    with check.expect_error(ValueError, "Dropout(1.0)", hint="p must be in [0, 1): raise ValueError otherwise"):
+        dropout_class(1.0)
 
 
 CAUSAL_PARAMETERS = ["W_query.weight", "W_key.weight", "W_value.weight"]
@@ -121,44 +148,65 @@ CAUSAL_PARAMETERS = ["W_query.weight", "W_key.weight", "W_value.weight"]
 def _check_causal(check, module_class, d_in, d_out, context_length, batch, tokens, qkv_bias=False):
     described = f"CausalAttention({d_in}, {d_out}, context_length={context_length}, dropout=0.0, qkv_bias={qkv_bias})"
     expected = ref.CausalAttention(d_in, d_out, context_length, 0.0, qkv_bias)
-    parameters = CAUSAL_PARAMETERS + ([name.replace("weight", "bias") for name in CAUSAL_PARAMETERS] if qkv_bias else [])
-    module = check.module(module_class, d_in, d_out, context_length, 0.0, qkv_bias=qkv_bias, described=described,
-                          parameters=parameters)
+    parameters = CAUSAL_PARAMETERS + (
+        [name.replace("weight", "bias") for name in CAUSAL_PARAMETERS] if qkv_bias else []
+    )
+    module = check.module(
+        module_class, d_in, d_out, context_length, 0.0, qkv_bias=qkv_bias, described=described, parameters=parameters
+    )
     mask = getattr(module, "mask", None)
-    if type(mask) is not torch.Tensor or mask.shape != (context_length, context_length) or "mask" not in dict(module.named_buffers()):
-        check.fail(f"{described} needs a buffer named mask of shape ({context_length}, {context_length})", got=show(mask),
-                   hint="self.register_buffer('mask', ...) sized to the context length; slice it for shorter inputs")
+    if (
+        type(mask) is not torch.Tensor
+        or mask.shape != (context_length, context_length)
+        or "mask" not in dict(module.named_buffers())
+    ):
+        check.fail(
+            f"{described} needs a buffer named mask of shape ({context_length}, {context_length})",
+            got=show(mask),
+            hint="self.register_buffer('mask', ...) sized to the context length; slice it for shorter inputs",
+        )
     check.copy_parameters(expected, module)
-    check.module_outputs(module, expected, torch.randn(batch, tokens, d_in) * 2, described, **TOLERANCE,
-                         causal_hint="a token must not see later tokens: mask every key j > i",
-                         hint="scores Q Kᵀ / √d_out, future masked with -inf (mask[:tokens, :tokens]), softmax, dropout, @ V")
+    check.module_outputs(
+        module,
+        expected,
+        torch.randn(batch, tokens, d_in) * 2,
+        described,
+        **TOLERANCE,
+        causal_hint="a token must not see later tokens: mask every key j > i",
+        hint="scores Q Kᵀ / √d_out, future masked with -inf (mask[:tokens, :tokens]), softmax, dropout, @ V",
+    )
 
 
-def CausalAttention(module_class):
-    with Check("CausalAttention") as check:
-        check.reject_reference(module_class)
-        torch.manual_seed(0)
-        _check_causal(check, module_class, 3, 2, 6, 2, 6)
-        _check_causal(check, module_class, 3, 2, 6, 2, 4)
-        module = module_class(3, 2, 4, 0.0)
-        with check.expect_error(ValueError, "CausalAttention with context_length=4 on 5 tokens",
-                                hint="raise ValueError when the input has more tokens than the context length"):
-            module(torch.randn(1, 5, 3))
+@exercise
+def CausalAttention(check, module_class):
+    _check_causal(check, module_class, 3, 2, 6, 2, 6)
+    _check_causal(check, module_class, 3, 2, 6, 2, 4)
+    module = module_class(3, 2, 4, 0.0)
+    with check.expect_error(
+        ValueError,
+        "CausalAttention with context_length=4 on 5 tokens",
+        hint="raise ValueError when the input has more tokens than the context length",
+    ):
+        module(torch.randn(1, 5, 3))
 
 
-def CausalAttention_hidden(module_class, seed):
-    with Check("CausalAttention (hidden)", reference="CausalAttention") as check:
-        check.reject_reference(module_class)
-        torch.manual_seed(seed)
-        for d_in, d_out, context_length, batch, tokens, bias in [(1, 1, 1, 1, 1, False), (5, 8, 10, 3, 7, True),
-                                                                 (4, 3, 12, 1, 12, False), (6, 6, 9, 4, 2, True)]:
-            _check_causal(check, module_class, d_in, d_out, context_length, batch, tokens, bias)
-        module = check.call(module_class, 4, 4, 8, 0.5, description="CausalAttention(4, 4, 8, dropout=0.5)")
-        x = torch.randn(2, 8, 4)
-        module.eval()
-        first, second = module(x), module(x)
-        check.tensor(second, first, "two calls in eval mode", hint="dropout must be off in eval mode: use nn.Dropout")
-        module.train()
-        if bool(torch.allclose(module(x), module(x))):
-            check.fail("dropout=0.5 changed nothing in train mode",
-                       hint="apply self.dropout (nn.Dropout(dropout)) to the attention weights")
+@CausalAttention.hidden
+def CausalAttention_hidden(check, module_class, seed):
+    for d_in, d_out, context_length, batch, tokens, bias in [
+        (1, 1, 1, 1, 1, False),
+        (5, 8, 10, 3, 7, True),
+        (4, 3, 12, 1, 12, False),
+        (6, 6, 9, 4, 2, True),
+    ]:
+        _check_causal(check, module_class, d_in, d_out, context_length, batch, tokens, bias)
+    module = check.call(module_class, 4, 4, 8, 0.5, description="CausalAttention(4, 4, 8, dropout=0.5)")
+    x = torch.randn(2, 8, 4)
+    module.eval()
+    first, second = module(x), module(x)
+    check.tensor(second, first, "two calls in eval mode", hint="dropout must be off in eval mode: use nn.Dropout")
+    module.train()
+    if bool(torch.allclose(module(x), module(x))):
+        check.fail(
+            "dropout=0.5 changed nothing in train mode",
+            hint="apply self.dropout (nn.Dropout(dropout)) to the attention weights",
+        )

@@ -7,7 +7,7 @@ import reprlib
 
 import torch
 
-from autograder.reference.guard import ReferenceUsedError, forbid
+from autograder.defences.reference_lock import ReferenceUsedError, forbid
 
 _short = reprlib.Repr()
 _short.maxstring = 80
@@ -20,6 +20,14 @@ def show(value) -> str:
     if isinstance(value, torch.Tensor):
         return f"tensor of shape {tuple(value.shape)}, dtype {value.dtype}"
     return _short.repr(value)
+
+
+# float32 computed in another order (einsum, fused kernels, another formula) differs by a few 1e-6
+TOLERANCE = {"rtol": 1e-4, "atol": 1e-5}
+
+
+def parameter_names(module: torch.nn.Module) -> list[str]:
+    return [name for name, _ in module.named_parameters()]
 
 
 class CheckFailure(AssertionError):
@@ -37,11 +45,12 @@ class CheckFailure(AssertionError):
 
 
 class Check:
-    """One named check. Use ``with Check(name, reference=...) as check:`` and its helpers."""
+    """The check of one exercise, visible or hidden. Use ``with Check(exercise) as check:`` and its helpers;
+    `autograder.checks.registry` opens one for each declared check."""
 
-    def __init__(self, name: str, *, reference: str | None = None):
-        self.name = name
-        self.reference = reference or name
+    def __init__(self, exercise: str, *, hidden: bool = False):
+        self.name = f"{exercise} (hidden)" if hidden else exercise
+        self.reference = exercise  # the reference that student code under this check may not call
         self.cases = 0
 
     def __enter__(self):
@@ -77,7 +86,8 @@ class Check:
                 self.fail(str(error), hint="write the code yourself instead of importing the course's solution")
             except NotImplementedError as error:
                 raise CheckFailure(
-                    self.name, "the exercise is not done yet",
+                    self.name,
+                    "the exercise is not done yet",
                     hint="replace `raise NotImplementedError()` in the exercise cell with your code",
                 ) from error
             except Exception as error:
@@ -100,8 +110,12 @@ class Check:
         except ReferenceUsedError as error:
             self.fail(str(error), hint="write the code yourself instead of importing the course's solution")
         except Exception as error:
-            self.fail(f"{description} raised the wrong error", expected=error_type.__name__,
-                      got=f"{type(error).__name__}: {error}", hint=hint)
+            self.fail(
+                f"{description} raised the wrong error",
+                expected=error_type.__name__,
+                got=f"{type(error).__name__}: {error}",
+                hint=hint,
+            )
         self.fail(f"{description} raised no error", expected=f"a {error_type.__name__}", got="no error", hint=hint)
 
     def equal(self, got, expected, what: str, hint: str | None = None):
@@ -110,19 +124,32 @@ class Check:
         if problem:
             self.fail(f"{what}: {problem}", expected=show(expected), got=show(got), hint=hint)
 
-    def tensor(self, got, expected: torch.Tensor, what: str, *, rtol: float = 1e-5, atol: float = 1e-6,
-               hint: str | None = None):
+    def tensor(
+        self, got, expected: torch.Tensor, what: str, *, rtol: float = 1e-5, atol: float = 1e-6, hint: str | None = None
+    ):
         """Compare tensors: type, shape, dtype, then values with |got - expected| <= atol + rtol * |expected|."""
         if type(got) not in (torch.Tensor, torch.nn.Parameter):
-            self.fail(f"{what}: expected a torch.Tensor", expected=show(expected), got=type(got).__name__,
-                      hint="build the result with torch operations and return the tensor")
+            self.fail(
+                f"{what}: expected a torch.Tensor",
+                expected=show(expected),
+                got=type(got).__name__,
+                hint="build the result with torch operations and return the tensor",
+            )
         if got.shape != expected.shape:
-            self.fail(f"{what}: wrong shape", expected=tuple(expected.shape), got=tuple(got.shape),
-                      hint="; ".join(filter(None, [_shape_hint(tuple(got.shape), tuple(expected.shape)), hint]))
-                      or "compare each dimension with what the exercise asks for")
+            self.fail(
+                f"{what}: wrong shape",
+                expected=tuple(expected.shape),
+                got=tuple(got.shape),
+                hint="; ".join(filter(None, [_shape_hint(tuple(got.shape), tuple(expected.shape)), hint]))
+                or "compare each dimension with what the exercise asks for",
+            )
         if got.dtype != expected.dtype:
-            self.fail(f"{what}: wrong dtype", expected=expected.dtype, got=got.dtype,
-                      hint=f"convert with .to({expected.dtype})" if hint is None else hint)
+            self.fail(
+                f"{what}: wrong dtype",
+                expected=expected.dtype,
+                got=got.dtype,
+                hint=f"convert with .to({expected.dtype})" if hint is None else hint,
+            )
         got, expected = got.detach().cpu(), expected.detach().cpu()
         if expected.is_floating_point():
             error = (got.double() - expected.double()).abs()
@@ -135,17 +162,27 @@ class Check:
             self.fail(
                 f"{what}: {int(bad.sum())} of {bad.numel()} values differ (first at index {where}"
                 + (f", tolerance atol={atol:g}, rtol={rtol:g})" if expected.is_floating_point() else ")"),
-                expected=_value(expected, where), got=_value(got, where), hint=hint)
+                expected=_value(expected, where),
+                got=_value(got, where),
+                hint=hint,
+            )
 
     def module(self, module_class, *args, described: str, parameters: list[str], **kwargs) -> torch.nn.Module:
         """Build a student module and check that it has exactly the named parameters."""
         module = self.call(module_class, *args, description=described, **kwargs)
         if not isinstance(module, torch.nn.Module):
-            self.fail(f"{described} is not a torch.nn.Module", got=type(module).__name__,
-                      hint="subclass nn.Module and call super().__init__() first")
-        names = sorted(name for name, _ in module.named_parameters())
-        self.equal(names, sorted(parameters), f"parameter names of {described}",
-                   hint="name the layers exactly as the exercise says, so weights can be copied between modules")
+            self.fail(
+                f"{described} is not a torch.nn.Module",
+                got=type(module).__name__,
+                hint="subclass nn.Module and call super().__init__() first",
+            )
+        names = sorted(parameter_names(module))
+        self.equal(
+            names,
+            sorted(parameters),
+            f"parameter names of {described}",
+            hint="name the layers exactly as the exercise says, so weights can be copied between modules",
+        )
         return module
 
     def copy_parameters(self, source: torch.nn.Module, target: torch.nn.Module) -> None:
@@ -154,21 +191,39 @@ class Check:
         with torch.no_grad():
             for name, parameter in source.named_parameters():
                 if targets[name].shape != parameter.shape:
-                    self.fail(f"parameter {name} has the wrong shape", expected=tuple(parameter.shape),
-                              got=tuple(targets[name].shape),
-                              hint="nn.Linear(d_in, d_out) stores its weight as (d_out, d_in)")
+                    self.fail(
+                        f"parameter {name} has the wrong shape",
+                        expected=tuple(parameter.shape),
+                        got=tuple(targets[name].shape),
+                        hint="nn.Linear(d_in, d_out) stores its weight as (d_out, d_in)",
+                    )
                 targets[name].copy_(parameter)
 
-    def same_parameters(self, module: torch.nn.Module, expected: torch.nn.Module, what: str, *, hint: str,
-                        **tolerance) -> None:
+    def same_parameters(
+        self, module: torch.nn.Module, expected: torch.nn.Module, what: str, *, hint: str, **tolerance
+    ) -> None:
         """Compare every parameter of ``module`` with the same-named parameter of ``expected``."""
         expected_parameters = dict(expected.named_parameters())
         for name, parameter in module.named_parameters():
-            self.tensor(parameter.detach(), expected_parameters[name].detach(), f"parameter {name} {what}", hint=hint,
-                        **tolerance)
+            self.tensor(
+                parameter.detach(),
+                expected_parameters[name].detach(),
+                f"parameter {name} {what}",
+                hint=hint,
+                **tolerance,
+            )
 
-    def module_outputs(self, module, expected, x: torch.Tensor, described: str, *, hint: str,
-                       causal_hint: str | None = None, **tolerance):
+    def module_outputs(
+        self,
+        module,
+        expected,
+        x: torch.Tensor,
+        described: str,
+        *,
+        hint: str,
+        causal_hint: str | None = None,
+        **tolerance,
+    ):
         """Compare module(x) with expected(x) in eval mode. With ``causal_hint``, first check causality:
         changing the last token must leave every earlier output where it was."""
         module.eval()
@@ -180,8 +235,9 @@ class Check:
             changed[:, -1] += 10
             moved = self.call(module, changed, description="the module on an input with a changed last token")
             if type(got) is torch.Tensor and type(moved) is torch.Tensor and got.shape == moved.shape == want.shape:
-                self.tensor(moved[:, :-1], got[:, :-1], "outputs before a changed last token", hint=causal_hint,
-                            **tolerance)
+                self.tensor(
+                    moved[:, :-1], got[:, :-1], "outputs before a changed last token", hint=causal_hint, **tolerance
+                )
         self.tensor(got, want, f"{described} output for input {show(x)}", hint=hint, **tolerance)
 
     def close(self, got, expected: float, what: str, *, rtol: float = 1e-6, atol: float = 1e-9, hint=None):
@@ -196,8 +252,11 @@ class Check:
 def _shape_hint(got: tuple, expected: tuple) -> str | None:
     if len(got) == len(expected) and sorted(got) == sorted(expected):
         return "the dimensions are in the wrong order: look for a missing or extra transpose"
-    if len(got) == len(expected) and sum(g != e for g, e in zip(got, expected)) == 1 and \
-            any(abs(g - e) == 1 for g, e in zip(got, expected)):
+    if (
+        len(got) == len(expected)
+        and sum(g != e for g, e in zip(got, expected)) == 1
+        and any(abs(g - e) == 1 for g, e in zip(got, expected))
+    ):
         return "one dimension is off by one"
     if len(got) != len(expected):
         return "the number of dimensions differs: a missing batch dimension, or a squeeze/unsqueeze too many"

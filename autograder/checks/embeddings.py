@@ -6,8 +6,9 @@ import random
 import torch
 from torch import nn
 
-from autograder.checks.core import Check, show
-from autograder.data.dog_planet import WORDS
+from autograder.checks.core import show
+from autograder.checks.registry import exercise
+from autograder.materials.data.dog_planet import WORDS
 from autograder.reference import embeddings as ref
 
 DOG_SENTENCES = [["我", "刚才", "跑步"], ["我", "现在", "吃饭", "睡觉"], ["我", "现在", "跑步", "我", "刚才", "睡觉"]]
@@ -19,24 +20,26 @@ def _random_sentences(rng: random.Random, vocab: list[str]) -> list[list[str]]:
 
 def _check_counts(check, count_bigrams, sentences, vocab):
     got = check.call(count_bigrams, [list(s) for s in sentences], list(vocab), description="count_bigrams(...)")
-    check.tensor(got, ref.count_bigrams(sentences, vocab), f"bigram counts of {show(sentences)}",
-                 hint="counts[i, j] counts vocab[i] followed by vocab[j] (row = previous word), "
-                      "only inside a sentence, as int64")
+    check.tensor(
+        got,
+        ref.count_bigrams(sentences, vocab),
+        f"bigram counts of {show(sentences)}",
+        hint="counts[i, j] counts vocab[i] followed by vocab[j] (row = previous word), "
+        "only inside a sentence, as int64",
+    )
 
 
-def count_bigrams(count_bigrams):
-    with Check("count_bigrams") as check:
-        check.reject_reference(count_bigrams)
-        _check_counts(check, count_bigrams, DOG_SENTENCES, list(WORDS))
+@exercise
+def count_bigrams(check, count_bigrams):
+    _check_counts(check, count_bigrams, DOG_SENTENCES, list(WORDS))
 
 
-def count_bigrams_hidden(count_bigrams, seed):
+@count_bigrams.hidden
+def count_bigrams_hidden(check, count_bigrams, seed):
     rng = random.Random(seed)
-    with Check("count_bigrams (hidden)", reference="count_bigrams") as check:
-        check.reject_reference(count_bigrams)
-        for _ in range(10):
-            vocab = rng.sample(["a", "b", "c", "d", "e", "f", "g", "我", "你"], rng.randint(1, 9))
-            _check_counts(check, count_bigrams, _random_sentences(rng, vocab), vocab)
+    for _ in range(10):
+        vocab = rng.sample(["a", "b", "c", "d", "e", "f", "g", "我", "你"], rng.randint(1, 9))
+        _check_counts(check, count_bigrams, _random_sentences(rng, vocab), vocab)
 
 
 def _check_probabilities(check, bigram_probabilities, counts):
@@ -48,44 +51,46 @@ def _check_probabilities(check, bigram_probabilities, counts):
     check.tensor(got, expected, "probabilities", hint=hint)
 
 
-def bigram_probabilities(bigram_probabilities):
-    with Check("bigram_probabilities") as check:
-        check.reject_reference(bigram_probabilities)
-        _check_probabilities(check, bigram_probabilities, ref.count_bigrams(DOG_SENTENCES, list(WORDS)))
+@exercise
+def bigram_probabilities(check, bigram_probabilities):
+    _check_probabilities(check, bigram_probabilities, ref.count_bigrams(DOG_SENTENCES, list(WORDS)))
 
 
-def bigram_probabilities_hidden(bigram_probabilities, seed):
+@bigram_probabilities.hidden
+def bigram_probabilities_hidden(check, bigram_probabilities, seed):
     generator = torch.Generator().manual_seed(seed)
-    with Check("bigram_probabilities (hidden)", reference="bigram_probabilities") as check:
-        check.reject_reference(bigram_probabilities)
-        for size in (1, 2, 5, 9):
-            counts = torch.randint(0, 20, (size, size), generator=generator)
-            counts[torch.randint(0, size, (1,), generator=generator)] = 0  # one word never followed
-            _check_probabilities(check, bigram_probabilities, counts)
+    for size in (1, 2, 5, 9):
+        counts = torch.randint(0, 20, (size, size), generator=generator)
+        counts[torch.randint(0, size, (1,), generator=generator)] = 0  # one word never followed
+        _check_probabilities(check, bigram_probabilities, counts)
 
 
 def _check_predict(check, predict_next, probabilities, vocab, word):
     got = check.call(predict_next, probabilities.clone(), list(vocab), word, description=f"predict_next(..., {word!r})")
-    check.equal(got, ref.predict_next(probabilities, vocab, word), f"prediction after {word!r}",
-                hint="take the row of the previous word and return the word with the largest probability (torch.argmax)")
+    check.equal(
+        got,
+        ref.predict_next(probabilities, vocab, word),
+        f"prediction after {word!r}",
+        hint="take the row of the previous word and return the word with the largest probability (torch.argmax)",
+    )
 
 
-def predict_next(predict_next):
-    with Check("predict_next") as check:
-        check.reject_reference(predict_next)
-        probabilities = ref.bigram_probabilities(ref.count_bigrams(DOG_SENTENCES, list(WORDS)))
-        for word in ("我", "现在"):
-            _check_predict(check, predict_next, probabilities, list(WORDS), word)
+@exercise
+def predict_next(check, predict_next):
+    probabilities = ref.bigram_probabilities(ref.count_bigrams(DOG_SENTENCES, list(WORDS)))
+    for word in ("我", "现在"):
+        _check_predict(check, predict_next, probabilities, list(WORDS), word)
 
 
-def predict_next_hidden(predict_next, seed):
+@predict_next.hidden
+def predict_next_hidden(check, predict_next, seed):
     generator = torch.Generator().manual_seed(seed)
-    with Check("predict_next (hidden)", reference="predict_next") as check:
-        check.reject_reference(predict_next)
-        vocab = ["w%d" % i for i in range(7)]
-        for _ in range(10):
-            probabilities = torch.rand(7, 7, generator=generator).softmax(dim=1)
-            _check_predict(check, predict_next, probabilities, vocab, vocab[int(torch.randint(0, 7, (1,), generator=generator))])
+    vocab = [f"w{i}" for i in range(7)]
+    for _ in range(10):
+        probabilities = torch.rand(7, 7, generator=generator).softmax(dim=1)
+        _check_predict(
+            check, predict_next, probabilities, vocab, vocab[int(torch.randint(0, 7, (1,), generator=generator))]
+        )
 
 
 def _check_windows(check, dataset_class, token_ids, max_length, stride):
@@ -93,38 +98,55 @@ def _check_windows(check, dataset_class, token_ids, max_length, stride):
     dataset = check.call(dataset_class, list(token_ids), max_length, stride, description=described)
     expected = ref.SlidingWindowDataset(token_ids, max_length, stride)
     length = check.call(len, dataset, description=f"len({described})")
-    check.equal(length, len(expected), f"number of windows of {described}",
-                hint="a window starts at 0, stride, 2*stride, ... as long as its target (shifted by one) still fits")
+    check.equal(
+        length,
+        len(expected),
+        f"number of windows of {described}",
+        hint="a window starts at 0, stride, 2*stride, ... as long as its target (shifted by one) still fits",
+    )
     for index in range(len(expected)):
         pair = check.call(dataset.__getitem__, index, description=f"dataset[{index}]")
         if type(pair) is not tuple or len(pair) != 2:
             check.fail(f"dataset[{index}] must be a pair (input_ids, target_ids)", got=show(pair))
-        check.tensor(pair[0], expected[index][0], f"{described}[{index}] inputs",
-                     hint="inputs are token_ids[start : start + max_length] as an int64 tensor")
-        check.tensor(pair[1], expected[index][1], f"{described}[{index}] targets",
-                     hint="targets are the inputs shifted by one: token_ids[start + 1 : start + max_length + 1]")
+        check.tensor(
+            pair[0],
+            expected[index][0],
+            f"{described}[{index}] inputs",
+            hint="inputs are token_ids[start : start + max_length] as an int64 tensor",
+        )
+        check.tensor(
+            pair[1],
+            expected[index][1],
+            f"{described}[{index}] targets",
+            hint="targets are the inputs shifted by one: token_ids[start + 1 : start + max_length + 1]",
+        )
 
 
-def SlidingWindowDataset(dataset_class):
-    with Check("SlidingWindowDataset") as check:
-        check.reject_reference(dataset_class)
-        _check_windows(check, dataset_class, list(range(10, 30)), 4, 4)
-        _check_windows(check, dataset_class, list(range(10, 30)), 5, 2)
-        with check.expect_error(ValueError, "SlidingWindowDataset(4 ids, max_length=4, stride=1)",
-                                hint="with fewer than max_length + 1 ids there is no window: raise ValueError"):
-            dataset_class([1, 2, 3, 4], 4, 1)
+@exercise
+def SlidingWindowDataset(check, dataset_class):
+    _check_windows(check, dataset_class, list(range(10, 30)), 4, 4)
+    _check_windows(check, dataset_class, list(range(10, 30)), 5, 2)
+    with check.expect_error(
+        ValueError,
+        "SlidingWindowDataset(4 ids, max_length=4, stride=1)",
+        hint="with fewer than max_length + 1 ids there is no window: raise ValueError",
+    ):
+        dataset_class([1, 2, 3, 4], 4, 1)
 
 
-def SlidingWindowDataset_hidden(dataset_class, seed):
+@SlidingWindowDataset.hidden
+def SlidingWindowDataset_hidden(check, dataset_class, seed):
     rng = random.Random(seed)
-    with Check("SlidingWindowDataset (hidden)", reference="SlidingWindowDataset") as check:
-        check.reject_reference(dataset_class)
-        for max_length, stride, n in [(3, 1, 4), (3, 7, 30), (6, 1, 20), (2, 2, 3)] + \
-                [(rng.randint(1, 8), rng.randint(1, 10), rng.randint(9, 60)) for _ in range(6)]:
-            _check_windows(check, dataset_class, [rng.randrange(50257) for _ in range(n)], max_length, stride)
-        with check.expect_error(ValueError, "SlidingWindowDataset([], max_length=1, stride=1)",
-                                hint="an empty text has no window: raise ValueError"):
-            dataset_class([], 1, 1)
+    for max_length, stride, n in [(3, 1, 4), (3, 7, 30), (6, 1, 20), (2, 2, 3)] + [
+        (rng.randint(1, 8), rng.randint(1, 10), rng.randint(9, 60)) for _ in range(6)
+    ]:
+        _check_windows(check, dataset_class, [rng.randrange(50257) for _ in range(n)], max_length, stride)
+    with check.expect_error(
+        ValueError,
+        "SlidingWindowDataset([], max_length=1, stride=1)",
+        hint="an empty text has no window: raise ValueError",
+    ):
+        dataset_class([], 1, 1)
 
 
 def _batches(check, loader, description):
@@ -136,76 +158,118 @@ def _batches(check, loader, description):
 
 
 def _check_loader(check, create_dataloader, token_ids, batch_size, max_length, stride, drop_last):
-    arguments = dict(batch_size=batch_size, max_length=max_length, stride=stride, shuffle=False, drop_last=drop_last)
+    arguments = {
+        "batch_size": batch_size,
+        "max_length": max_length,
+        "stride": stride,
+        "shuffle": False,
+        "drop_last": drop_last,
+    }
     description = f"create_dataloader({len(token_ids)} ids, {', '.join(f'{k}={v}' for k, v in arguments.items())})"
-    got = _batches(check, check.call(create_dataloader, list(token_ids), **arguments, description=description), description)
+    got = _batches(
+        check, check.call(create_dataloader, list(token_ids), **arguments, description=description), description
+    )
     expected = list(ref.create_dataloader(token_ids, **arguments))
-    check.equal(len(got), len(expected), f"number of batches of {description}",
-                hint="drop_last=True drops a last, smaller batch; pass batch_size and drop_last to DataLoader")
+    check.equal(
+        len(got),
+        len(expected),
+        f"number of batches of {description}",
+        hint="drop_last=True drops a last, smaller batch; pass batch_size and drop_last to DataLoader",
+    )
     for index, ((inputs, targets), (expected_inputs, expected_targets)) in enumerate(zip(got, expected)):
-        check.tensor(inputs, expected_inputs, f"batch {index} inputs of {description}",
-                     hint="with shuffle=False, batches hold consecutive windows of shape (batch_size, max_length)")
+        check.tensor(
+            inputs,
+            expected_inputs,
+            f"batch {index} inputs of {description}",
+            hint="with shuffle=False, batches hold consecutive windows of shape (batch_size, max_length)",
+        )
         check.tensor(targets, expected_targets, f"batch {index} targets of {description}")
 
 
 def _check_shuffle(check, create_dataloader, token_ids):
     def windows(seed):
         description = f"create_dataloader(..., shuffle=True, seed={seed})"
-        loader = check.call(create_dataloader, list(token_ids), batch_size=2, max_length=3, stride=3, shuffle=True,
-                            drop_last=False, seed=seed, description=description)
+        loader = check.call(
+            create_dataloader,
+            list(token_ids),
+            batch_size=2,
+            max_length=3,
+            stride=3,
+            shuffle=True,
+            drop_last=False,
+            seed=seed,
+            description=description,
+        )
         return [tuple(row.tolist()) for inputs, _ in _batches(check, loader, description) for row in inputs]
 
     expected = sorted(tuple(row.tolist()) for row, _ in ref.SlidingWindowDataset(token_ids, 3, 3))
     first, again, other = windows(1), windows(1), windows(2)
-    check.equal(sorted(first), expected, "the windows of a shuffled loader",
-                hint="shuffling changes the order of the windows, never which windows there are")
-    check.equal(again, first, "two loaders with the same seed",
-                hint="pass generator=torch.Generator().manual_seed(seed) to the DataLoader")
+    check.equal(
+        sorted(first),
+        expected,
+        "the windows of a shuffled loader",
+        hint="shuffling changes the order of the windows, never which windows there are",
+    )
+    check.equal(
+        again,
+        first,
+        "two loaders with the same seed",
+        hint="pass generator=torch.Generator().manual_seed(seed) to the DataLoader",
+    )
     if other == first:
         check.fail("loaders with seeds 1 and 2 gave the same order", hint="the seed must decide the shuffling order")
 
 
-def create_dataloader(create_dataloader):
-    with Check("create_dataloader") as check:
-        check.reject_reference(create_dataloader)
-        _check_loader(check, create_dataloader, list(range(100, 140)), 4, 4, 4, True)
-        _check_loader(check, create_dataloader, list(range(100, 140)), 4, 4, 4, False)
-        _check_shuffle(check, create_dataloader, list(range(100, 160)))
+@exercise
+def create_dataloader(check, create_dataloader):
+    _check_loader(check, create_dataloader, list(range(100, 140)), 4, 4, 4, True)
+    _check_loader(check, create_dataloader, list(range(100, 140)), 4, 4, 4, False)
+    _check_shuffle(check, create_dataloader, list(range(100, 160)))
 
 
-def create_dataloader_hidden(create_dataloader, seed):
+@create_dataloader.hidden
+def create_dataloader_hidden(check, create_dataloader, seed):
     rng = random.Random(seed)
-    with Check("create_dataloader (hidden)", reference="create_dataloader") as check:
-        check.reject_reference(create_dataloader)
-        for _ in range(6):
-            token_ids = [rng.randrange(1000) for _ in range(rng.randint(12, 80))]
-            _check_loader(check, create_dataloader, token_ids, rng.randint(1, 5), rng.randint(1, 6),
-                          rng.randint(1, 8), rng.random() < 0.5)
-        _check_shuffle(check, create_dataloader, [rng.randrange(1000) for _ in range(90)])
+    for _ in range(6):
+        token_ids = [rng.randrange(1000) for _ in range(rng.randint(12, 80))]
+        _check_loader(
+            check,
+            create_dataloader,
+            token_ids,
+            rng.randint(1, 5),
+            rng.randint(1, 6),
+            rng.randint(1, 8),
+            rng.random() < 0.5,
+        )
+    _check_shuffle(check, create_dataloader, [rng.randrange(1000) for _ in range(90)])
 
 
 def _check_one_hot(check, one_hot_embedding, token_ids, weight):
-    got = check.call(one_hot_embedding, token_ids.clone(), weight, description=f"one_hot_embedding(ids {show(token_ids)}, weight)")
+    got = check.call(
+        one_hot_embedding, token_ids.clone(), weight, description=f"one_hot_embedding(ids {show(token_ids)}, weight)"
+    )
     embedding = nn.Embedding.from_pretrained(weight)
-    check.tensor(got, embedding(token_ids), "one-hot vectors times the weight matrix",
-                 hint="one_hot(ids, num_classes=vocab_size) has a 1 in the column of each id; "
-                      "convert it to the weight's dtype, then multiply: (..., vocab) @ (vocab, dim)")
+    check.tensor(
+        got,
+        embedding(token_ids),
+        "one-hot vectors times the weight matrix",
+        hint="one_hot(ids, num_classes=vocab_size) has a 1 in the column of each id; "
+        "convert it to the weight's dtype, then multiply: (..., vocab) @ (vocab, dim)",
+    )
 
 
-def one_hot_embedding(one_hot_embedding):
+@exercise
+def one_hot_embedding(check, one_hot_embedding):
     generator = torch.Generator().manual_seed(0)
-    with Check("one_hot_embedding") as check:
-        check.reject_reference(one_hot_embedding)
-        _check_one_hot(check, one_hot_embedding, torch.tensor([2, 3, 1]), torch.randn(6, 3, generator=generator))
+    _check_one_hot(check, one_hot_embedding, torch.tensor([2, 3, 1]), torch.randn(6, 3, generator=generator))
 
 
-def one_hot_embedding_hidden(one_hot_embedding, seed):
+@one_hot_embedding.hidden
+def one_hot_embedding_hidden(check, one_hot_embedding, seed):
     generator = torch.Generator().manual_seed(seed)
-    with Check("one_hot_embedding (hidden)", reference="one_hot_embedding") as check:
-        check.reject_reference(one_hot_embedding)
-        for shape, vocab_size, dim in [((1,), 1, 1), ((7,), 50, 4), ((3, 5), 11, 8), ((2, 3, 4), 9, 2)]:
-            ids = torch.randint(0, vocab_size, shape, generator=generator)
-            _check_one_hot(check, one_hot_embedding, ids, torch.randn(vocab_size, dim, generator=generator))
+    for shape, vocab_size, dim in [((1,), 1, 1), ((7,), 50, 4), ((3, 5), 11, 8), ((2, 3, 4), 9, 2)]:
+        ids = torch.randint(0, vocab_size, shape, generator=generator)
+        _check_one_hot(check, one_hot_embedding, ids, torch.randn(vocab_size, dim, generator=generator))
 
 
 def _check_input_embedding(check, module_class, vocab_size, context_length, dim, token_ids):
@@ -213,72 +277,84 @@ def _check_input_embedding(check, module_class, vocab_size, context_length, dim,
     module = check.call(module_class, vocab_size, context_length, dim, description=described)
     expected = ref.InputEmbedding(vocab_size, context_length, dim)
     names = sorted(name for name, _ in module.named_parameters()) if isinstance(module, nn.Module) else None
-    check.equal(names, ["position_embedding.weight", "token_embedding.weight"], f"parameters of {described}",
-                hint="an nn.Module with two nn.Embedding layers named token_embedding and position_embedding")
+    check.equal(
+        names,
+        ["position_embedding.weight", "token_embedding.weight"],
+        f"parameters of {described}",
+        hint="an nn.Module with two nn.Embedding layers named token_embedding and position_embedding",
+    )
     check.call(module.load_state_dict, expected.state_dict(), description="load_state_dict(reference weights)")
     got = check.call(module, token_ids.clone(), description=f"{described}(ids of shape {tuple(token_ids.shape)})")
-    check.tensor(got, expected(token_ids), f"{described} on ids of shape {tuple(token_ids.shape)}",
-                 hint="add the token embeddings (batch, tokens, dim) and the embeddings of positions "
-                      "0..tokens-1 (tokens, dim); broadcasting adds them to every row of the batch")
+    check.tensor(
+        got,
+        expected(token_ids),
+        f"{described} on ids of shape {tuple(token_ids.shape)}",
+        hint="add the token embeddings (batch, tokens, dim) and the embeddings of positions "
+        "0..tokens-1 (tokens, dim); broadcasting adds them to every row of the batch",
+    )
 
 
-def InputEmbedding(module_class):
-    with Check("InputEmbedding") as check:
-        check.reject_reference(module_class)
-        _check_input_embedding(check, module_class, 10, 4, 3, torch.tensor([[1, 2, 3, 4], [5, 6, 7, 8]]))
+@exercise
+def InputEmbedding(check, module_class):
+    _check_input_embedding(check, module_class, 10, 4, 3, torch.tensor([[1, 2, 3, 4], [5, 6, 7, 8]]))
 
 
-def InputEmbedding_hidden(module_class, seed):
+@InputEmbedding.hidden
+def InputEmbedding_hidden(check, module_class, seed):
     generator = torch.Generator().manual_seed(seed)
-    with Check("InputEmbedding (hidden)", reference="InputEmbedding") as check:
-        check.reject_reference(module_class)
-        for vocab_size, context_length, dim, batch, tokens in [(5, 8, 2, 1, 1), (50, 12, 6, 3, 7), (30, 6, 4, 2, 6)]:
-            ids = torch.randint(0, vocab_size, (batch, tokens), generator=generator)
-            _check_input_embedding(check, module_class, vocab_size, context_length, dim, ids)
+    for vocab_size, context_length, dim, batch, tokens in [(5, 8, 2, 1, 1), (50, 12, 6, 3, 7), (30, 6, 4, 2, 6)]:
+        ids = torch.randint(0, vocab_size, (batch, tokens), generator=generator)
+        _check_input_embedding(check, module_class, vocab_size, context_length, dim, ids)
 
 
 def _check_cosine(check, cosine_similarity, a, b):
     got = check.call(cosine_similarity, a.clone(), b.clone(), description=f"cosine_similarity({show(a)}, {show(b)})")
-    check.tensor(got, ref.cosine_similarity(a, b), f"cosine similarity of {show(a)} and {show(b)}",
-                 hint="dot product along the last dimension divided by the product of the two norms")
+    check.tensor(
+        got,
+        ref.cosine_similarity(a, b),
+        f"cosine similarity of {show(a)} and {show(b)}",
+        hint="dot product along the last dimension divided by the product of the two norms",
+    )
 
 
-def cosine_similarity(cosine_similarity):
-    with Check("cosine_similarity") as check:
-        check.reject_reference(cosine_similarity)
-        _check_cosine(check, cosine_similarity, torch.tensor([1.0, 0.0]), torch.tensor([0.0, 2.0]))
-        _check_cosine(check, cosine_similarity, torch.tensor([3.0, 4.0]), torch.tensor([6.0, 8.0]))
-        _check_cosine(check, cosine_similarity, torch.tensor([[1.0, 1.0], [2.0, -1.0]]), torch.tensor([1.0, 0.0]))
+@exercise
+def cosine_similarity(check, cosine_similarity):
+    _check_cosine(check, cosine_similarity, torch.tensor([1.0, 0.0]), torch.tensor([0.0, 2.0]))
+    _check_cosine(check, cosine_similarity, torch.tensor([3.0, 4.0]), torch.tensor([6.0, 8.0]))
+    _check_cosine(check, cosine_similarity, torch.tensor([[1.0, 1.0], [2.0, -1.0]]), torch.tensor([1.0, 0.0]))
 
 
-def cosine_similarity_hidden(cosine_similarity, seed):
+@cosine_similarity.hidden
+def cosine_similarity_hidden(check, cosine_similarity, seed):
     generator = torch.Generator().manual_seed(seed)
-    with Check("cosine_similarity (hidden)", reference="cosine_similarity") as check:
-        check.reject_reference(cosine_similarity)
-        for shape_a, shape_b in [((5,), (5,)), ((4, 3), (3,)), ((2, 4, 8), (2, 4, 8)), ((6, 16), (1, 16))]:
-            a = torch.randn(shape_a, generator=generator) * 10
-            _check_cosine(check, cosine_similarity, a, torch.randn(shape_b, generator=generator))
+    for shape_a, shape_b in [((5,), (5,)), ((4, 3), (3,)), ((2, 4, 8), (2, 4, 8)), ((6, 16), (1, 16))]:
+        a = torch.randn(shape_a, generator=generator) * 10
+        _check_cosine(check, cosine_similarity, a, torch.randn(shape_b, generator=generator))
 
 
 def _check_neighbours(check, nearest_neighbours, vectors, index, k):
-    got = check.call(nearest_neighbours, vectors.clone(), index, k, description=f"nearest_neighbours(..., {index}, {k})")
-    check.equal(got, ref.nearest_neighbours(vectors, index, k), f"the {k} nearest neighbours of row {index}",
-                hint="rank the other rows by cosine similarity, most similar first; a row is not its own neighbour; return a list of ints")
+    got = check.call(
+        nearest_neighbours, vectors.clone(), index, k, description=f"nearest_neighbours(..., {index}, {k})"
+    )
+    check.equal(
+        got,
+        ref.nearest_neighbours(vectors, index, k),
+        f"the {k} nearest neighbours of row {index}",
+        hint="rank the other rows by cosine similarity, most similar first; a row is not its own neighbour; return a list of ints",
+    )
 
 
-def nearest_neighbours(nearest_neighbours):
+@exercise
+def nearest_neighbours(check, nearest_neighbours):
     vectors = torch.tensor([[1.0, 0.0], [0.9, 0.1], [-1.0, 0.2], [0.1, 1.0], [5.0, 1.0]])
-    with Check("nearest_neighbours") as check:
-        check.reject_reference(nearest_neighbours)
-        _check_neighbours(check, nearest_neighbours, vectors, 0, 2)
-        _check_neighbours(check, nearest_neighbours, vectors, 3, 4)
+    _check_neighbours(check, nearest_neighbours, vectors, 0, 2)
+    _check_neighbours(check, nearest_neighbours, vectors, 3, 4)
 
 
-def nearest_neighbours_hidden(nearest_neighbours, seed):
+@nearest_neighbours.hidden
+def nearest_neighbours_hidden(check, nearest_neighbours, seed):
     generator = torch.Generator().manual_seed(seed)
-    with Check("nearest_neighbours (hidden)", reference="nearest_neighbours") as check:
-        check.reject_reference(nearest_neighbours)
-        for rows, dim in [(2, 3), (10, 4), (40, 16)]:
-            vectors = torch.randn(rows, dim, generator=generator) * torch.rand(rows, 1, generator=generator) * 10
-            _check_neighbours(check, nearest_neighbours, vectors, rows - 1, rows - 1)
-            _check_neighbours(check, nearest_neighbours, vectors, 0, 1)
+    for rows, dim in [(2, 3), (10, 4), (40, 16)]:
+        vectors = torch.randn(rows, dim, generator=generator) * torch.rand(rows, 1, generator=generator) * 10
+        _check_neighbours(check, nearest_neighbours, vectors, rows - 1, rows - 1)
+        _check_neighbours(check, nearest_neighbours, vectors, 0, 1)

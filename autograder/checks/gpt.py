@@ -13,19 +13,32 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from autograder.checks.core import Check, show
+from autograder.checks.core import TOLERANCE, parameter_names, show
+from autograder.checks.registry import exercise
 from autograder.reference import finetuning, gpt, training
 
-TOLERANCE = {"rtol": 1e-4, "atol": 1e-5}
-TINY = {"vocab_size": 11, "context_length": 4, "emb_dim": 8, "n_heads": 2, "n_layers": 2, "drop_rate": 0.0,
-        "qkv_bias": False}
+TINY = {
+    "vocab_size": 11,
+    "context_length": 4,
+    "emb_dim": 8,
+    "n_heads": 2,
+    "n_layers": 2,
+    "drop_rate": 0.0,
+    "qkv_bias": False,
+}
 
 
 def _random_config(rng: random.Random, **overrides) -> dict:
     heads = rng.choice([1, 2, 4])
-    config = {"vocab_size": rng.randint(5, 40), "context_length": rng.randint(3, 12),
-              "emb_dim": heads * rng.choice([2, 4, 6]), "n_heads": heads, "n_layers": rng.randint(1, 3),
-              "drop_rate": 0.0, "qkv_bias": rng.random() < 0.5}
+    config = {
+        "vocab_size": rng.randint(5, 40),
+        "context_length": rng.randint(3, 12),
+        "emb_dim": heads * rng.choice([2, 4, 6]),
+        "n_heads": heads,
+        "n_layers": rng.randint(1, 3),
+        "drop_rate": 0.0,
+        "qkv_bias": rng.random() < 0.5,
+    }
     return {**config, **overrides}
 
 
@@ -41,12 +54,8 @@ def _reference_model(config: dict) -> nn.Module:
     return _randomized(gpt.GPTModel(config)).eval()
 
 
-def _parameter_names(module: nn.Module) -> list[str]:
-    return [name for name, _ in module.named_parameters()]
-
-
 def _compare_module(check, module_class, args, expected, x, described, hint, causal_hint=None):
-    module = check.module(module_class, *args, described=described, parameters=_parameter_names(expected))
+    module = check.module(module_class, *args, described=described, parameters=parameter_names(expected))
     check.copy_parameters(expected, module)
     check.module_outputs(module, expected, x, described, hint=hint, causal_hint=causal_hint, **TOLERANCE)
     return module
@@ -54,8 +63,10 @@ def _compare_module(check, module_class, args, expected, x, described, hint, cau
 
 # 1. Layer normalization
 
-LAYER_NORM_HINT = ("normalize over the last dimension: (x - mean) / sqrt(var + eps) with the biased variance "
-                   "(unbiased=False) and eps inside the square root, then * scale + shift")
+LAYER_NORM_HINT = (
+    "normalize over the last dimension: (x - mean) / sqrt(var + eps) with the biased variance "
+    "(unbiased=False) and eps inside the square root, then * scale + shift"
+)
 
 
 def _check_layer_norm(check, layer_norm_class, emb_dim, x, eps=None):
@@ -65,22 +76,18 @@ def _check_layer_norm(check, layer_norm_class, emb_dim, x, eps=None):
     _compare_module(check, layer_norm_class, args, expected, x, described, LAYER_NORM_HINT)
 
 
-def LayerNorm(layer_norm_class):
-    with Check("LayerNorm") as check:
-        check.reject_reference(layer_norm_class)
-        torch.manual_seed(0)
-        _check_layer_norm(check, layer_norm_class, 6, torch.randn(2, 3, 6) * 3 + 1)
-        _check_layer_norm(check, layer_norm_class, 4, torch.full((1, 2, 4), 7.0))  # zero variance: eps keeps it finite
+@exercise
+def LayerNorm(check, layer_norm_class):
+    _check_layer_norm(check, layer_norm_class, 6, torch.randn(2, 3, 6) * 3 + 1)
+    _check_layer_norm(check, layer_norm_class, 4, torch.full((1, 2, 4), 7.0))  # zero variance: eps keeps it finite
 
 
-def LayerNorm_hidden(layer_norm_class, seed):
-    with Check("LayerNorm (hidden)", reference="LayerNorm") as check:
-        check.reject_reference(layer_norm_class)
-        torch.manual_seed(seed)
-        _check_layer_norm(check, layer_norm_class, 1, torch.randn(3, 1))
-        _check_layer_norm(check, layer_norm_class, 16, torch.randn(4, 16) * 50 - 20)
-        _check_layer_norm(check, layer_norm_class, 5, torch.randn(2, 3, 4, 5))
-        _check_layer_norm(check, layer_norm_class, 8, torch.randn(3, 8) * 0.05, eps=0.01)  # where eps matters
+@LayerNorm.hidden
+def LayerNorm_hidden(check, layer_norm_class, seed):
+    _check_layer_norm(check, layer_norm_class, 1, torch.randn(3, 1))
+    _check_layer_norm(check, layer_norm_class, 16, torch.randn(4, 16) * 50 - 20)
+    _check_layer_norm(check, layer_norm_class, 5, torch.randn(2, 3, 4, 5))
+    _check_layer_norm(check, layer_norm_class, 8, torch.randn(3, 8) * 0.05, eps=0.01)  # where eps matters
 
 
 # 2. GELU
@@ -94,18 +101,15 @@ def _check_gelu(check, gelu_class, x):
     check.tensor(got, gpt.GELU()(x), f"GELU of {show(x)}", hint=GELU_HINT, rtol=1e-5, atol=1e-6)
 
 
-def GELU(gelu_class):
-    with Check("GELU") as check:
-        check.reject_reference(gelu_class)
-        _check_gelu(check, gelu_class, torch.linspace(-4, 4, 17))
+@exercise
+def GELU(check, gelu_class):
+    _check_gelu(check, gelu_class, torch.linspace(-4, 4, 17))
 
 
-def GELU_hidden(gelu_class, seed):
-    with Check("GELU (hidden)", reference="GELU") as check:
-        check.reject_reference(gelu_class)
-        torch.manual_seed(seed)
-        _check_gelu(check, gelu_class, torch.randn(3, 5, 7) * 3)
-        _check_gelu(check, gelu_class, torch.linspace(-12, 12, 241, dtype=torch.float64))
+@GELU.hidden
+def GELU_hidden(check, gelu_class, seed):
+    _check_gelu(check, gelu_class, torch.randn(3, 5, 7) * 3)
+    _check_gelu(check, gelu_class, torch.linspace(-12, 12, 241, dtype=torch.float64))
 
 
 # 3. Feed-forward block
@@ -115,73 +119,79 @@ FEED_FORWARD_HINT = "self.layers = nn.Sequential(nn.Linear(d, 4 * d), GELU(), nn
 
 def _check_feed_forward(check, feed_forward_class, config, x):
     expected = _randomized(gpt.FeedForward(config))
-    _compare_module(check, feed_forward_class, (config,), expected, x, f"FeedForward(emb_dim={config['emb_dim']})",
-                    FEED_FORWARD_HINT)
+    _compare_module(
+        check,
+        feed_forward_class,
+        (config,),
+        expected,
+        x,
+        f"FeedForward(emb_dim={config['emb_dim']})",
+        FEED_FORWARD_HINT,
+    )
 
 
-def FeedForward(feed_forward_class):
-    with Check("FeedForward") as check:
-        check.reject_reference(feed_forward_class)
-        torch.manual_seed(0)
-        _check_feed_forward(check, feed_forward_class, TINY, torch.randn(2, 3, 8))
+@exercise
+def FeedForward(check, feed_forward_class):
+    _check_feed_forward(check, feed_forward_class, TINY, torch.randn(2, 3, 8))
 
 
-def FeedForward_hidden(feed_forward_class, seed):
-    with Check("FeedForward (hidden)", reference="FeedForward") as check:
-        check.reject_reference(feed_forward_class)
-        torch.manual_seed(seed)
-        rng = random.Random(seed)
-        for _ in range(3):
-            config = _random_config(rng)
-            _check_feed_forward(check, feed_forward_class, config, torch.randn(2, 5, config["emb_dim"]) * 2)
+@FeedForward.hidden
+def FeedForward_hidden(check, feed_forward_class, seed):
+    rng = random.Random(seed)
+    for _ in range(3):
+        config = _random_config(rng)
+        _check_feed_forward(check, feed_forward_class, config, torch.randn(2, 5, config["emb_dim"]) * 2)
 
 
 # 4. Transformer block
 
-BLOCK_HINT = ("pre-norm with two shortcuts: x = x + drop_shortcut(att(norm1(x))), "
-              "then x = x + drop_shortcut(ff(norm2(x)))")
+BLOCK_HINT = (
+    "pre-norm with two shortcuts: x = x + drop_shortcut(att(norm1(x))), then x = x + drop_shortcut(ff(norm2(x)))"
+)
 BLOCK_CAUSAL_HINT = "an output moved when only a later token changed: the block must only mix tokens through self.att"
 
 
 def _check_block(check, block_class, config, batch, tokens):
     expected = _randomized(gpt.TransformerBlock(config))
     x = torch.randn(batch, tokens, config["emb_dim"])
-    described = "TransformerBlock({emb_dim=%d, n_heads=%d, context_length=%d})" % (
-        config["emb_dim"], config["n_heads"], config["context_length"])
+    described = (
+        f"TransformerBlock({{emb_dim={config['emb_dim']}, n_heads={config['n_heads']}, "
+        f"context_length={config['context_length']}}})"
+    )
     return _compare_module(check, block_class, (config,), expected, x, described, BLOCK_HINT, BLOCK_CAUSAL_HINT)
 
 
-def TransformerBlock(block_class):
-    with Check("TransformerBlock") as check:
-        check.reject_reference(block_class)
-        torch.manual_seed(0)
-        _check_block(check, block_class, TINY, 2, 4)
+@exercise
+def TransformerBlock(check, block_class):
+    _check_block(check, block_class, TINY, 2, 4)
 
 
-def TransformerBlock_hidden(block_class, seed):
-    with Check("TransformerBlock (hidden)", reference="TransformerBlock") as check:
-        check.reject_reference(block_class)
-        torch.manual_seed(seed)
-        rng = random.Random(seed)
-        for _ in range(3):
-            config = _random_config(rng)
-            _check_block(check, block_class, config, 2, rng.randint(1, config["context_length"]))
-        block = _check_block(check, block_class, _random_config(rng, drop_rate=0.5), 2, 3)
-        x = torch.randn(2, 3, block.norm1.scale.shape[0])
-        check.tensor(block(x), block(x), "two calls in eval mode", hint="use nn.Dropout, which is off in eval mode")
+@TransformerBlock.hidden
+def TransformerBlock_hidden(check, block_class, seed):
+    rng = random.Random(seed)
+    for _ in range(3):
+        config = _random_config(rng)
+        _check_block(check, block_class, config, 2, rng.randint(1, config["context_length"]))
+    block = _check_block(check, block_class, _random_config(rng, drop_rate=0.5), 2, 3)
+    x = torch.randn(2, 3, block.norm1.scale.shape[0])
+    check.tensor(block(x), block(x), "two calls in eval mode", hint="use nn.Dropout, which is off in eval mode")
 
 
 # 5. The model
 
-MODEL_HINT = ("tok_emb(ids) + pos_emb(arange(tokens)), drop_emb, the blocks in self.trf_blocks (nn.Sequential), "
-              "final_norm, then out_head (no bias)")
+MODEL_HINT = (
+    "tok_emb(ids) + pos_emb(arange(tokens)), drop_emb, the blocks in self.trf_blocks (nn.Sequential), "
+    "final_norm, then out_head (no bias)"
+)
 
 
 def _check_model(check, model_class, config, batch, tokens):
     expected = _reference_model(config)
-    described = "GPTModel({vocab_size=%d, context_length=%d, emb_dim=%d, n_heads=%d, n_layers=%d})" % tuple(
-        config[key] for key in ("vocab_size", "context_length", "emb_dim", "n_heads", "n_layers"))
-    model = check.module(model_class, config, described=described, parameters=_parameter_names(expected))
+    sizes = ", ".join(
+        f"{key}={config[key]}" for key in ("vocab_size", "context_length", "emb_dim", "n_heads", "n_layers")
+    )
+    described = f"GPTModel({{{sizes}}})"
+    model = check.module(model_class, config, described=described, parameters=parameter_names(expected))
     check.copy_parameters(expected, model)
     model.eval()
     ids = torch.randint(0, config["vocab_size"], (batch, tokens))
@@ -189,74 +199,90 @@ def _check_model(check, model_class, config, batch, tokens):
     changed = ids.clone()
     changed[:, -1] = (changed[:, -1] + 1) % config["vocab_size"]
     moved = check.call(model, changed, description="the model on ids with a changed last token")
-    if type(got) is torch.Tensor and type(moved) is torch.Tensor and got.shape == moved.shape == (batch, tokens,
-                                                                                                  config["vocab_size"]):
-        check.tensor(moved[:, :-1], got[:, :-1], "logits before a changed last token", **TOLERANCE,
-                     hint="the logits of a position may only depend on the tokens up to it")
+    if (
+        type(got) is torch.Tensor
+        and type(moved) is torch.Tensor
+        and got.shape == moved.shape == (batch, tokens, config["vocab_size"])
+    ):
+        check.tensor(
+            moved[:, :-1],
+            got[:, :-1],
+            "logits before a changed last token",
+            **TOLERANCE,
+            hint="the logits of a position may only depend on the tokens up to it",
+        )
     check.tensor(got, expected(ids), f"logits of {described}", hint=MODEL_HINT, **TOLERANCE)
     return model
 
 
-def GPTModel(model_class):
-    with Check("GPTModel") as check:
-        check.reject_reference(model_class)
-        torch.manual_seed(0)
-        _check_model(check, model_class, TINY, 2, 4)
+@exercise
+def GPTModel(check, model_class):
+    _check_model(check, model_class, TINY, 2, 4)
 
 
-def GPTModel_hidden(model_class, seed):
-    with Check("GPTModel (hidden)", reference="GPTModel") as check:
-        check.reject_reference(model_class)
-        torch.manual_seed(seed)
-        rng = random.Random(seed)
-        for _ in range(3):
-            config = _random_config(rng)
-            _check_model(check, model_class, config, 2, rng.randint(1, config["context_length"]))
-        config = {**_random_config(rng), "vocab_size": 50, "emb_dim": 32, "n_heads": 4}
-        model = check.call(model_class, config, description="GPTModel(config)").eval()
-        ids = torch.randint(0, 50, (8, config["context_length"]))
-        loss = nn.functional.cross_entropy(model(ids).flatten(0, 1), ids.flatten()).item()
-        check.close(loss, math.log(50), "the untrained model's loss on random tokens", atol=0.75, rtol=0,
-                    hint="an untrained model should spread its bets: keep PyTorch's default initialization")
-        model = _check_model(check, model_class, _random_config(rng, drop_rate=0.5), 2, 3)
-        ids = torch.randint(0, model.tok_emb.weight.shape[0], (2, 3))
-        check.tensor(model(ids), model(ids), "two calls in eval mode", hint="use nn.Dropout, which is off in eval mode")
+@GPTModel.hidden
+def GPTModel_hidden(check, model_class, seed):
+    rng = random.Random(seed)
+    for _ in range(3):
+        config = _random_config(rng)
+        _check_model(check, model_class, config, 2, rng.randint(1, config["context_length"]))
+    config = {**_random_config(rng), "vocab_size": 50, "emb_dim": 32, "n_heads": 4}
+    model = check.call(model_class, config, description="GPTModel(config)").eval()
+    ids = torch.randint(0, 50, (8, config["context_length"]))
+    loss = nn.functional.cross_entropy(model(ids).flatten(0, 1), ids.flatten()).item()
+    check.close(
+        loss,
+        math.log(50),
+        "the untrained model's loss on random tokens",
+        atol=0.75,
+        rtol=0,
+        hint="an untrained model should spread its bets: keep PyTorch's default initialization",
+    )
+    model = _check_model(check, model_class, _random_config(rng, drop_rate=0.5), 2, 3)
+    ids = torch.randint(0, model.tok_emb.weight.shape[0], (2, 3))
+    check.tensor(model(ids), model(ids), "two calls in eval mode", hint="use nn.Dropout, which is off in eval mode")
 
 
 # 6. Parameter count
 
-COUNT_HINT = ("embeddings (vocab and positions), per block: Q, K, V (biases only with qkv_bias), out_proj with bias, "
-              "two feed-forward layers with biases, two norms (scale and shift); the final norm; the head has no bias "
-              "and is not counted when tied")
+COUNT_HINT = (
+    "embeddings (vocab and positions), per block: Q, K, V (biases only with qkv_bias), out_proj with bias, "
+    "two feed-forward layers with biases, two norms (scale and shift); the final norm; the head has no bias "
+    "and is not counted when tied"
+)
 
 
 def _check_count(check, count, config, tied):
     got = check.call(count, dict(config), tied=tied, description=f"gpt_parameter_count(config, tied={tied})")
-    check.equal(got, gpt.gpt_parameter_count(config, tied=tied),
-                f"gpt_parameter_count for {config} with tied={tied}", hint=COUNT_HINT)
+    check.equal(
+        got,
+        gpt.gpt_parameter_count(config, tied=tied),
+        f"gpt_parameter_count for {config} with tied={tied}",
+        hint=COUNT_HINT,
+    )
 
 
-def gpt_parameter_count(count):
-    with Check("gpt_parameter_count") as check:
-        check.reject_reference(count)
+@exercise
+def gpt_parameter_count(check, count):
+    for tied in (False, True):
+        _check_count(check, count, TINY, tied)
+
+
+@gpt_parameter_count.hidden
+def gpt_parameter_count_hidden(check, count, seed):
+    rng = random.Random(seed)
+    for config in [gpt.GPT2_SMALL, _random_config(rng, qkv_bias=True), _random_config(rng, qkv_bias=False)]:
         for tied in (False, True):
-            _check_count(check, count, TINY, tied)
-
-
-def gpt_parameter_count_hidden(count, seed):
-    with Check("gpt_parameter_count (hidden)", reference="gpt_parameter_count") as check:
-        check.reject_reference(count)
-        rng = random.Random(seed)
-        for config in [gpt.GPT2_SMALL, _random_config(rng, qkv_bias=True), _random_config(rng, qkv_bias=False)]:
-            for tied in (False, True):
-                _check_count(check, count, config, tied)
+            _check_count(check, count, config, tied)
 
 
 # 7. Generation
 
-GENERATE_HINT = ("each step: crop to the last context_length tokens, take the last position's logits, keep the "
-                 "top_k largest (others -inf), then argmax when temperature is 0, else torch.multinomial("
-                 "softmax(logits / temperature), num_samples=1, generator=generator); stop when every row picked eos_id")
+GENERATE_HINT = (
+    "each step: crop to the last context_length tokens, take the last position's logits, keep the "
+    "top_k largest (others -inf), then argmax when temperature is 0, else torch.multinomial("
+    "softmax(logits / temperature), num_samples=1, generator=generator); stop when every row picked eos_id"
+)
 
 
 def _check_generate(check, generate, model, prompt, context_length, **options):
@@ -264,47 +290,63 @@ def _check_generate(check, generate, model, prompt, context_length, **options):
     generator = lambda: None if seed is None else torch.Generator().manual_seed(seed)  # noqa: E731
     arguments = ", ".join(f"{key}={value}" for key, value in options.items())
     described = f"generate(model, {show(prompt)}, context_length={context_length}, {arguments})"
-    got = check.call(generate, model, prompt.clone(), context_length=context_length, generator=generator(),
-                     **options, description=described, hint="crop the input to the last context_length tokens before each "
-                                                 "forward pass; the traceback shows where it broke")
+    got = check.call(
+        generate,
+        model,
+        prompt.clone(),
+        context_length=context_length,
+        generator=generator(),
+        **options,
+        description=described,
+        hint="crop the input to the last context_length tokens before each "
+        "forward pass; the traceback shows where it broke",
+    )
     expected = gpt.generate(model, prompt, context_length=context_length, generator=generator(), **options)
     check.tensor(got, expected, f"the tokens from {described}", hint=GENERATE_HINT)
 
 
-def generate(generate):
-    with Check("generate") as check:
-        check.reject_reference(generate)
-        torch.manual_seed(0)
-        model = _reference_model(TINY)
-        prompt = torch.randint(0, 11, (2, 6))  # longer than the context of 4 tokens
-        _check_generate(check, generate, model, prompt, 4, max_new_tokens=5)
-        for temperature in (0.3, 3.0):
-            _check_generate(check, generate, model, prompt.repeat(4, 1), 4, max_new_tokens=6, temperature=temperature,
-                            top_k=5, seed=1)
-        first = int(gpt.generate(model, prompt[:1], 1, 4)[0, -1])
-        _check_generate(check, generate, model, prompt[:1], 4, max_new_tokens=5, eos_id=first)
+@exercise
+def generate(check, generate):
+    model = _reference_model(TINY)
+    prompt = torch.randint(0, 11, (2, 6))  # longer than the context of 4 tokens
+    _check_generate(check, generate, model, prompt, 4, max_new_tokens=5)
+    for temperature in (0.3, 3.0):
+        _check_generate(
+            check, generate, model, prompt.repeat(4, 1), 4, max_new_tokens=6, temperature=temperature, top_k=5, seed=1
+        )
+    first = int(gpt.generate(model, prompt[:1], 1, 4)[0, -1])
+    _check_generate(check, generate, model, prompt[:1], 4, max_new_tokens=5, eos_id=first)
 
 
-def generate_hidden(generate, seed):
-    with Check("generate (hidden)", reference="generate") as check:
-        check.reject_reference(generate)
-        torch.manual_seed(seed)
-        rng = random.Random(seed)
-        for temperature, top_k in [(0.0, None), (0.5, None), (2.0, None), (1.0, 1), (0.8, 4)]:
-            config = _random_config(rng, vocab_size=rng.randint(6, 30))
-            model = _reference_model(config)
-            prompt = torch.randint(0, config["vocab_size"], (16, rng.randint(1, 2 * config["context_length"])))
-            _check_generate(check, generate, model, prompt, config["context_length"], max_new_tokens=6,
-                            temperature=temperature, top_k=top_k, seed=rng.randrange(10**6))
-        prompt = prompt[:2]
-        eos = int(gpt.generate(model, prompt, 1, config["context_length"])[1, -1])
-        _check_generate(check, generate, model, prompt, config["context_length"], max_new_tokens=4, eos_id=eos)
+@generate.hidden
+def generate_hidden(check, generate, seed):
+    rng = random.Random(seed)
+    for temperature, top_k in [(0.0, None), (0.5, None), (2.0, None), (1.0, 1), (0.8, 4)]:
+        config = _random_config(rng, vocab_size=rng.randint(6, 30))
+        model = _reference_model(config)
+        prompt = torch.randint(0, config["vocab_size"], (16, rng.randint(1, 2 * config["context_length"])))
+        _check_generate(
+            check,
+            generate,
+            model,
+            prompt,
+            config["context_length"],
+            max_new_tokens=6,
+            temperature=temperature,
+            top_k=top_k,
+            seed=rng.randrange(10**6),
+        )
+    prompt = prompt[:2]
+    eos = int(gpt.generate(model, prompt, 1, config["context_length"])[1, -1])
+    _check_generate(check, generate, model, prompt, config["context_length"], max_new_tokens=4, eos_id=eos)
 
 
 # 8. Loss of a batch
 
-LOSS_HINT = ("pass the raw logits (no softmax) to nn.functional.cross_entropy, flattened to (batch * tokens, vocab), "
-             "with the targets flattened to (batch * tokens,); it ignores targets equal to -100")
+LOSS_HINT = (
+    "pass the raw logits (no softmax) to nn.functional.cross_entropy, flattened to (batch * tokens, vocab), "
+    "with the targets flattened to (batch * tokens,); it ignores targets equal to -100"
+)
 
 
 def _check_loss(check, batch_loss, config, batch, tokens, ignored=0.0):
@@ -316,34 +358,41 @@ def _check_loss(check, batch_loss, config, batch, tokens, ignored=0.0):
     targets[ignore] = -100
     got = check.call(batch_loss, model, inputs, targets, description=f"batch_loss(model, {show(inputs)}, targets)")
     if type(got) is not torch.Tensor or got.shape != () or not got.requires_grad:
-        check.fail("batch_loss must return the loss as a scalar tensor that gradients can flow back through",
-                   expected="a 0-dimensional tensor with requires_grad=True", got=show(got),
-                   hint="return the tensor from cross_entropy: no .item(), no torch.no_grad()")
-    check.close(got.detach(), training.batch_loss(model, inputs, targets).item(), "the loss of the batch", rtol=1e-5,
-                atol=1e-6, hint=LOSS_HINT)
+        check.fail(
+            "batch_loss must return the loss as a scalar tensor that gradients can flow back through",
+            expected="a 0-dimensional tensor with requires_grad=True",
+            got=show(got),
+            hint="return the tensor from cross_entropy: no .item(), no torch.no_grad()",
+        )
+    check.close(
+        got.detach(),
+        training.batch_loss(model, inputs, targets).item(),
+        "the loss of the batch",
+        rtol=1e-5,
+        atol=1e-6,
+        hint=LOSS_HINT,
+    )
 
 
-def batch_loss(batch_loss):
-    with Check("batch_loss") as check:
-        check.reject_reference(batch_loss)
-        torch.manual_seed(0)
-        _check_loss(check, batch_loss, TINY, 2, 4)
+@exercise
+def batch_loss(check, batch_loss):
+    _check_loss(check, batch_loss, TINY, 2, 4)
 
 
-def batch_loss_hidden(batch_loss, seed):
-    with Check("batch_loss (hidden)", reference="batch_loss") as check:
-        check.reject_reference(batch_loss)
-        torch.manual_seed(seed)
-        rng = random.Random(seed)
-        for ignored in (0.0, 0.3, 0.6):
-            config = _random_config(rng)
-            _check_loss(check, batch_loss, config, rng.randint(1, 4), rng.randint(1, config["context_length"]), ignored)
+@batch_loss.hidden
+def batch_loss_hidden(check, batch_loss, seed):
+    rng = random.Random(seed)
+    for ignored in (0.0, 0.3, 0.6):
+        config = _random_config(rng)
+        _check_loss(check, batch_loss, config, rng.randint(1, 4), rng.randint(1, config["context_length"]), ignored)
 
 
 # 9. One training step
 
-STEP_HINT = ("optimizer.zero_grad(), loss = batch_loss(...), loss.backward(), optimizer.step(), return loss.item(); "
-             "without zero_grad the gradients of earlier steps add up")
+STEP_HINT = (
+    "optimizer.zero_grad(), loss = batch_loss(...), loss.backward(), optimizer.step(), return loss.item(); "
+    "without zero_grad the gradients of earlier steps add up"
+)
 
 
 def _twin_models(config):
@@ -357,12 +406,22 @@ def _check_steps(check, training_step, config, make_optimizer, batches):
     model, twin = _twin_models(config)
     optimizer, twin_optimizer = make_optimizer(model.parameters()), make_optimizer(twin.parameters())
     for i, (inputs, targets) in enumerate(batches):
-        got = check.call(training_step, model, optimizer, inputs, targets,
-                         description=f"training_step(model, optimizer, {show(inputs)}, targets) (step {i + 1})")
+        got = check.call(
+            training_step,
+            model,
+            optimizer,
+            inputs,
+            targets,
+            description=f"training_step(model, optimizer, {show(inputs)}, targets) (step {i + 1})",
+        )
         expected = training.training_step(twin, twin_optimizer, inputs, targets)
         if type(got) is not float:
-            check.fail("training_step must return the loss as a Python float", expected="float", got=show(got),
-                       hint="return loss.item()")
+            check.fail(
+                "training_step must return the loss as a Python float",
+                expected="float",
+                got=show(got),
+                hint="return loss.item()",
+            )
         check.close(got, expected, f"the loss returned by step {i + 1}", rtol=1e-4, atol=1e-5, hint=STEP_HINT)
     check.same_parameters(model, twin, f"after {len(batches)} steps", hint=STEP_HINT, **TOLERANCE)
 
@@ -372,38 +431,41 @@ def _random_batches(config, count, batch, tokens):
     return [tuple(torch.randint(0, config["vocab_size"], (batch, tokens)) for _ in range(2)) for _ in range(count)]
 
 
-def training_step(training_step):
-    with Check("training_step") as check:
-        check.reject_reference(training_step)
-        torch.manual_seed(0)
-        sgd = lambda parameters: torch.optim.SGD(parameters, lr=0.5)  # noqa: E731
-        _check_steps(check, training_step, TINY, sgd, _random_batches(TINY, 3, 2, 4))
+@exercise
+def training_step(check, training_step):
+    sgd = lambda parameters: torch.optim.SGD(parameters, lr=0.5)  # noqa: E731
+    _check_steps(check, training_step, TINY, sgd, _random_batches(TINY, 3, 2, 4))
 
 
-def training_step_hidden(training_step, seed):
-    with Check("training_step (hidden)", reference="training_step") as check:
-        check.reject_reference(training_step)
-        torch.manual_seed(seed)
-        rng = random.Random(seed)
-        config = _random_config(rng)
-        adamw = lambda parameters: torch.optim.AdamW(parameters, lr=0.01)  # noqa: E731
-        _check_steps(check, training_step, config, adamw, _random_batches(config, 3, 3, config["context_length"]))
-        # Overfitting one batch: the loss must fall far below its start.
-        config = {**_random_config(rng), "vocab_size": 20, "emb_dim": 16, "n_heads": 2, "context_length": 8}
-        model = gpt.GPTModel(config).train()
-        optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
-        inputs, targets = _random_batches(config, 1, 4, 8)[0]
-        losses = [check.call(training_step, model, optimizer, inputs, targets, description="training_step")
-                  for _ in range(40)]
-        if not losses[-1] < 0.3 * losses[0]:
-            check.fail("40 steps on one batch did not drive its loss down", expected=f"below {0.3 * losses[0]:.3f}",
-                       got=f"{losses[0]:.3f} -> {losses[-1]:.3f}", hint=STEP_HINT)
+@training_step.hidden
+def training_step_hidden(check, training_step, seed):
+    rng = random.Random(seed)
+    config = _random_config(rng)
+    adamw = lambda parameters: torch.optim.AdamW(parameters, lr=0.01)  # noqa: E731
+    _check_steps(check, training_step, config, adamw, _random_batches(config, 3, 3, config["context_length"]))
+    # Overfitting one batch: the loss must fall far below its start.
+    config = {**_random_config(rng), "vocab_size": 20, "emb_dim": 16, "n_heads": 2, "context_length": 8}
+    model = gpt.GPTModel(config).train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+    inputs, targets = _random_batches(config, 1, 4, 8)[0]
+    losses = [
+        check.call(training_step, model, optimizer, inputs, targets, description="training_step") for _ in range(40)
+    ]
+    if not losses[-1] < 0.3 * losses[0]:
+        check.fail(
+            "40 steps on one batch did not drive its loss down",
+            expected=f"below {0.3 * losses[0]:.3f}",
+            got=f"{losses[0]:.3f} -> {losses[-1]:.3f}",
+            hint=STEP_HINT,
+        )
 
 
 # 10 and 11. Checkpoints
 
-CHECKPOINT_HINT = ("torch.save({'model': model.state_dict(), 'optimizer': optimizer.state_dict(), 'step': step}, path); "
-                   "load with torch.load(path, weights_only=True) and load_state_dict into both")
+CHECKPOINT_HINT = (
+    "torch.save({'model': model.state_dict(), 'optimizer': optimizer.state_dict(), 'step': step}, path); "
+    "load with torch.load(path, weights_only=True) and load_state_dict into both"
+)
 
 
 def _trained(config, steps):
@@ -423,40 +485,48 @@ def _fresh(config):
 def _same_next_step(check, resumed, resumed_optimizer, model, optimizer, batch, what):
     training.training_step(model, optimizer, *batch)
     training.training_step(resumed, resumed_optimizer, *batch)
-    check.same_parameters(resumed, model, f"after one more step, {what}",
-                          hint="the optimizer's state (Adam's moment estimates and step counts) must be saved and restored "
-                          "too: " + CHECKPOINT_HINT, **TOLERANCE)
+    check.same_parameters(
+        resumed,
+        model,
+        f"after one more step, {what}",
+        hint="the optimizer's state (Adam's moment estimates and step counts) must be saved and restored "
+        "too: " + CHECKPOINT_HINT,
+        **TOLERANCE,
+    )
 
 
 def _check_save(check, save_checkpoint, config, steps, step):
     model, optimizer, batch = _trained(config, steps)
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "checkpoint.pt"
-        check.call(save_checkpoint, path, model, optimizer, step,
-                   description=f"save_checkpoint(path, model, optimizer, {step})")
+        check.call(
+            save_checkpoint,
+            path,
+            model,
+            optimizer,
+            step,
+            description=f"save_checkpoint(path, model, optimizer, {step})",
+        )
         resumed, resumed_optimizer = _fresh(config)
         try:
             loaded_step = training.load_checkpoint(path, resumed, resumed_optimizer)
         except Exception as error:
-            check.fail(f"the checkpoint could not be loaded back ({type(error).__name__}: {error})",
-                       hint=CHECKPOINT_HINT)
+            check.fail(
+                f"the checkpoint could not be loaded back ({type(error).__name__}: {error})", hint=CHECKPOINT_HINT
+            )
     check.equal(loaded_step, step, "the step stored in the checkpoint", hint=CHECKPOINT_HINT)
     _same_next_step(check, resumed, resumed_optimizer, model, optimizer, batch, "resumed from your checkpoint")
 
 
-def save_checkpoint(save_checkpoint):
-    with Check("save_checkpoint") as check:
-        check.reject_reference(save_checkpoint)
-        torch.manual_seed(0)
-        _check_save(check, save_checkpoint, TINY, 2, 2)
+@exercise
+def save_checkpoint(check, save_checkpoint):
+    _check_save(check, save_checkpoint, TINY, 2, 2)
 
 
-def save_checkpoint_hidden(save_checkpoint, seed):
-    with Check("save_checkpoint (hidden)", reference="save_checkpoint") as check:
-        check.reject_reference(save_checkpoint)
-        torch.manual_seed(seed)
-        rng = random.Random(seed)
-        _check_save(check, save_checkpoint, _random_config(rng), 3, rng.randint(3, 10**6))
+@save_checkpoint.hidden
+def save_checkpoint_hidden(check, save_checkpoint, seed):
+    rng = random.Random(seed)
+    _check_save(check, save_checkpoint, _random_config(rng), 3, rng.randint(3, 10**6))
 
 
 def _check_load(check, load_checkpoint, config, steps, step):
@@ -465,33 +535,32 @@ def _check_load(check, load_checkpoint, config, steps, step):
         path = Path(directory) / "checkpoint.pt"
         training.save_checkpoint(path, model, optimizer, step)
         resumed, resumed_optimizer = _fresh(config)
-        got = check.call(load_checkpoint, path, resumed, resumed_optimizer,
-                         description="load_checkpoint(path, model, optimizer)")
+        got = check.call(
+            load_checkpoint, path, resumed, resumed_optimizer, description="load_checkpoint(path, model, optimizer)"
+        )
     check.equal(got, step, "the step load_checkpoint returns", hint=CHECKPOINT_HINT)
     check.same_parameters(resumed, model, "after loading", hint=CHECKPOINT_HINT)
     _same_next_step(check, resumed, resumed_optimizer, model, optimizer, batch, "resumed with load_checkpoint")
 
 
-def load_checkpoint(load_checkpoint):
-    with Check("load_checkpoint") as check:
-        check.reject_reference(load_checkpoint)
-        torch.manual_seed(0)
-        _check_load(check, load_checkpoint, TINY, 2, 2)
+@exercise
+def load_checkpoint(check, load_checkpoint):
+    _check_load(check, load_checkpoint, TINY, 2, 2)
 
 
-def load_checkpoint_hidden(load_checkpoint, seed):
-    with Check("load_checkpoint (hidden)", reference="load_checkpoint") as check:
-        check.reject_reference(load_checkpoint)
-        torch.manual_seed(seed)
-        rng = random.Random(seed)
-        _check_load(check, load_checkpoint, _random_config(rng), 4, rng.randint(3, 10**6))
+@load_checkpoint.hidden
+def load_checkpoint_hidden(check, load_checkpoint, seed):
+    rng = random.Random(seed)
+    _check_load(check, load_checkpoint, _random_config(rng), 4, rng.randint(3, 10**6))
 
 
 # 12. GPT-2 weights
 
-GPT2_HINT = ("Hugging Face's Conv1D stores weights as (in, out): transpose them for nn.Linear; c_attn holds "
-             "query, key and value side by side: split its weight along dim 1 (its bias along dim 0) into three; "
-             "norms: weight -> scale, bias -> shift; the head is lm_head.weight")
+GPT2_HINT = (
+    "Hugging Face's Conv1D stores weights as (in, out): transpose them for nn.Linear; c_attn holds "
+    "query, key and value side by side: split its weight along dim 1 (its bias along dim 0) into three; "
+    "norms: weight -> scale, bias -> shift; the head is lm_head.weight"
+)
 
 
 def hugging_face_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
@@ -501,16 +570,24 @@ def hugging_face_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
         attention, prefix = block.att, f"transformer.h.{i}."
         projections = (attention.W_query, attention.W_key, attention.W_value)
         state |= {
-            prefix + "ln_1.weight": block.norm1.scale, prefix + "ln_1.bias": block.norm1.shift,
+            prefix + "ln_1.weight": block.norm1.scale,
+            prefix + "ln_1.bias": block.norm1.shift,
             prefix + "attn.c_attn.weight": torch.cat([p.weight.T for p in projections], dim=1),
             prefix + "attn.c_attn.bias": torch.cat([p.bias for p in projections]),
-            prefix + "attn.c_proj.weight": attention.out_proj.weight.T, prefix + "attn.c_proj.bias": attention.out_proj.bias,
-            prefix + "ln_2.weight": block.norm2.scale, prefix + "ln_2.bias": block.norm2.shift,
-            prefix + "mlp.c_fc.weight": block.ff.layers[0].weight.T, prefix + "mlp.c_fc.bias": block.ff.layers[0].bias,
-            prefix + "mlp.c_proj.weight": block.ff.layers[2].weight.T, prefix + "mlp.c_proj.bias": block.ff.layers[2].bias,
+            prefix + "attn.c_proj.weight": attention.out_proj.weight.T,
+            prefix + "attn.c_proj.bias": attention.out_proj.bias,
+            prefix + "ln_2.weight": block.norm2.scale,
+            prefix + "ln_2.bias": block.norm2.shift,
+            prefix + "mlp.c_fc.weight": block.ff.layers[0].weight.T,
+            prefix + "mlp.c_fc.bias": block.ff.layers[0].bias,
+            prefix + "mlp.c_proj.weight": block.ff.layers[2].weight.T,
+            prefix + "mlp.c_proj.bias": block.ff.layers[2].bias,
         }
-    state |= {"transformer.ln_f.weight": model.final_norm.scale, "transformer.ln_f.bias": model.final_norm.shift,
-              "lm_head.weight": model.tok_emb.weight}
+    state |= {
+        "transformer.ln_f.weight": model.final_norm.scale,
+        "transformer.ln_f.bias": model.final_norm.shift,
+        "lm_head.weight": model.tok_emb.weight,
+    }
     return {key: value.detach().clone() for key, value in state.items()}
 
 
@@ -519,33 +596,32 @@ def _check_gpt2(check, load_gpt2_weights, config):
     with torch.no_grad():
         source.out_head.weight.copy_(source.tok_emb.weight)  # GPT-2 ties its head to the token embedding
     model = gpt.GPTModel(config).eval()
-    check.call(load_gpt2_weights, model, hugging_face_state_dict(source),
-               description="load_gpt2_weights(model, state_dict)")
+    check.call(
+        load_gpt2_weights, model, hugging_face_state_dict(source), description="load_gpt2_weights(model, state_dict)"
+    )
     check.same_parameters(model, source, "after loading", hint=GPT2_HINT)
     ids = torch.randint(0, config["vocab_size"], (2, config["context_length"]))
     check.tensor(model(ids), source(ids), "the loaded model's logits", hint=GPT2_HINT, **TOLERANCE)
 
 
-def load_gpt2_weights(load_gpt2_weights):
-    with Check("load_gpt2_weights") as check:
-        check.reject_reference(load_gpt2_weights)
-        torch.manual_seed(0)
-        _check_gpt2(check, load_gpt2_weights, {**TINY, "qkv_bias": True})
+@exercise
+def load_gpt2_weights(check, load_gpt2_weights):
+    _check_gpt2(check, load_gpt2_weights, {**TINY, "qkv_bias": True})
 
 
-def load_gpt2_weights_hidden(load_gpt2_weights, seed):
-    with Check("load_gpt2_weights (hidden)", reference="load_gpt2_weights") as check:
-        check.reject_reference(load_gpt2_weights)
-        torch.manual_seed(seed)
-        rng = random.Random(seed)
-        for _ in range(2):
-            _check_gpt2(check, load_gpt2_weights, _random_config(rng, qkv_bias=True))
+@load_gpt2_weights.hidden
+def load_gpt2_weights_hidden(check, load_gpt2_weights, seed):
+    rng = random.Random(seed)
+    for _ in range(2):
+        _check_gpt2(check, load_gpt2_weights, _random_config(rng, qkv_bias=True))
 
 
 # 13. Classification head
 
-CLASSIFY_HINT = ("freeze everything first (requires_grad_(False)), then put in a new nn.Linear(emb_dim, num_classes) "
-                 "as out_head (new layers are trainable) and unfreeze trf_blocks[-1] and final_norm")
+CLASSIFY_HINT = (
+    "freeze everything first (requires_grad_(False)), then put in a new nn.Linear(emb_dim, num_classes) "
+    "as out_head (new layers are trainable) and unfreeze trf_blocks[-1] and final_norm"
+)
 
 
 def _check_classification(check, prepare, config, num_classes):
@@ -553,40 +629,49 @@ def _check_classification(check, prepare, config, num_classes):
     expected = finetuning.prepare_for_classification(_reference_model(config), num_classes)
     got = check.call(prepare, model, num_classes, description=f"prepare_for_classification(model, {num_classes})")
     if got is not model:
-        check.fail("prepare_for_classification must change the model it is given and return it", got=show(got),
-                   hint="return model at the end")
+        check.fail(
+            "prepare_for_classification must change the model it is given and return it",
+            got=show(got),
+            hint="return model at the end",
+        )
     head = model.out_head
     if not isinstance(head, nn.Linear) or head.weight.shape != (num_classes, config["emb_dim"]) or head.bias is None:
-        check.fail("the new out_head has the wrong form", expected=f"nn.Linear({config['emb_dim']}, {num_classes})",
-                   got=repr(head), hint=CLASSIFY_HINT)
+        check.fail(
+            "the new out_head has the wrong form",
+            expected=f"nn.Linear({config['emb_dim']}, {num_classes})",
+            got=repr(head),
+            hint=CLASSIFY_HINT,
+        )
     trainable = lambda m: sorted(name for name, p in m.named_parameters() if p.requires_grad)  # noqa: E731
     check.equal(trainable(model), trainable(expected), "the names of the trainable parameters", hint=CLASSIFY_HINT)
     ids = torch.randint(0, config["vocab_size"], (2, config["context_length"]))
-    check.equal(tuple(model(ids).shape), (2, config["context_length"], num_classes), "the shape of the logits",
-                hint=CLASSIFY_HINT)
+    check.equal(
+        tuple(model(ids).shape),
+        (2, config["context_length"], num_classes),
+        "the shape of the logits",
+        hint=CLASSIFY_HINT,
+    )
 
 
-def prepare_for_classification(prepare):
-    with Check("prepare_for_classification") as check:
-        check.reject_reference(prepare)
-        torch.manual_seed(0)
-        _check_classification(check, prepare, {**TINY, "n_layers": 3}, 2)
+@exercise
+def prepare_for_classification(check, prepare):
+    _check_classification(check, prepare, {**TINY, "n_layers": 3}, 2)
 
 
-def prepare_for_classification_hidden(prepare, seed):
-    with Check("prepare_for_classification (hidden)", reference="prepare_for_classification") as check:
-        check.reject_reference(prepare)
-        torch.manual_seed(seed)
-        rng = random.Random(seed)
-        for _ in range(3):
-            _check_classification(check, prepare, _random_config(rng), rng.randint(2, 7))
+@prepare_for_classification.hidden
+def prepare_for_classification_hidden(check, prepare, seed):
+    rng = random.Random(seed)
+    for _ in range(3):
+        _check_classification(check, prepare, _random_config(rng), rng.randint(2, 7))
 
 
 # 14. Batches of instructions
 
-COLLATE_HINT = ("append pad_id to every example and pad all to the longest + 1; inputs = padded[:-1], "
-                "targets = padded[1:]; in the targets, keep the first end token and set the padding after it to "
-                "ignore_index; with mask_prompt, also the first prompt_length - 1 targets; crop both to max_length")
+COLLATE_HINT = (
+    "append pad_id to every example and pad all to the longest + 1; inputs = padded[:-1], "
+    "targets = padded[1:]; in the targets, keep the first end token and set the padding after it to "
+    "ignore_index; with mask_prompt, also the first prompt_length - 1 targets; crop both to max_length"
+)
 
 
 def _check_collate(check, collate, batch, pad_id, **options):
@@ -600,26 +685,24 @@ def _check_collate(check, collate, batch, pad_id, **options):
     check.tensor(got[1], expected[1], f"targets from {described}", hint=COLLATE_HINT)
 
 
-def instruction_collate(collate):
-    with Check("instruction_collate") as check:
-        check.reject_reference(collate)
-        batch = [([5, 6, 7, 8], 2), ([9, 10], 1)]
-        _check_collate(check, collate, batch, 0)
-        _check_collate(check, collate, batch, 0, mask_prompt=True)
-        _check_collate(check, collate, batch, 0, max_length=3)
+@exercise
+def instruction_collate(check, collate):
+    batch = [([5, 6, 7, 8], 2), ([9, 10], 1)]
+    _check_collate(check, collate, batch, 0)
+    _check_collate(check, collate, batch, 0, mask_prompt=True)
+    _check_collate(check, collate, batch, 0, max_length=3)
 
 
-def instruction_collate_hidden(collate, seed):
-    with Check("instruction_collate (hidden)", reference="instruction_collate") as check:
-        check.reject_reference(collate)
-        rng = random.Random(seed)
-        for _ in range(6):
-            pad_id = rng.randint(0, 99)
-            batch = []
-            for _ in range(rng.randint(1, 5)):
-                ids = [rng.randint(0, 99) for _ in range(rng.randint(1, 12))]
-                batch.append((ids, rng.randint(1, len(ids))))
-            options = {"ignore_index": rng.choice([-100, -1]), "mask_prompt": rng.random() < 0.5}
-            if rng.random() < 0.5:
-                options["max_length"] = rng.randint(1, 14)
-            _check_collate(check, collate, batch, pad_id, **options)
+@instruction_collate.hidden
+def instruction_collate_hidden(check, collate, seed):
+    rng = random.Random(seed)
+    for _ in range(6):
+        pad_id = rng.randint(0, 99)
+        batch = []
+        for _ in range(rng.randint(1, 5)):
+            ids = [rng.randint(0, 99) for _ in range(rng.randint(1, 12))]
+            batch.append((ids, rng.randint(1, len(ids))))
+        options = {"ignore_index": rng.choice([-100, -1]), "mask_prompt": rng.random() < 0.5}
+        if rng.random() < 0.5:
+            options["max_length"] = rng.randint(1, 14)
+        _check_collate(check, collate, batch, pad_id, **options)

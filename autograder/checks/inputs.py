@@ -2,8 +2,28 @@
 
 import random
 
-WORDS = ("the", "a", "fox", "Pip", "ran", "to", "river", "tea", "sunny", "x2", "snake_case", "don't",
-         "café", "naïve", "我", "爱你", "跑步", "Ω", "über", "2026")
+WORDS = (
+    "the",
+    "a",
+    "fox",
+    "Pip",
+    "ran",
+    "to",
+    "river",
+    "tea",
+    "sunny",
+    "x2",
+    "snake_case",
+    "don't",
+    "café",
+    "naïve",
+    "我",
+    "爱你",
+    "跑步",
+    "Ω",
+    "über",
+    "2026",
+)
 PUNCTUATION = (",", ".", "!", "?", ";", ":", "-", "--", "'", '"', "(", ")", "…", "，", "。", "😀")
 SPACES = (" ", " ", " ", "  ", "\t", "\n", " \n ")
 

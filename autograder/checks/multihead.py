@@ -4,83 +4,117 @@
 import torch
 from torch import nn
 
-from autograder.checks.core import Check, show
+from autograder.checks.core import TOLERANCE, parameter_names, show
+from autograder.checks.registry import exercise
 from autograder.reference import attention as ref
 
-TOLERANCE = {"rtol": 1e-4, "atol": 1e-5}
 PROJECTIONS = ("W_query", "W_key", "W_value")
 
 
-def _parameter_names(reference_module) -> list[str]:
-    return [name for name, _ in reference_module.named_parameters()]
-
-
-CAUSAL_HINT = ("an output moved when only a later token changed: every head must mask the keys j > i, "
-               "and heads must be split and merged with view + transpose(1, 2) so that tokens do not mix")
+CAUSAL_HINT = (
+    "an output moved when only a later token changed: every head must mask the keys j > i, "
+    "and heads must be split and merged with view + transpose(1, 2) so that tokens do not mix"
+)
 
 
 def _check_wrapper(check, wrapper_class, d_in, d_out, context_length, num_heads, batch, tokens, qkv_bias):
-    described = f"MultiHeadAttentionWrapper({d_in}, {d_out}, {context_length}, 0.0, num_heads={num_heads}, qkv_bias={qkv_bias})"
+    described = (
+        f"MultiHeadAttentionWrapper({d_in}, {d_out}, {context_length}, 0.0, num_heads={num_heads}, qkv_bias={qkv_bias})"
+    )
     expected = ref.MultiHeadAttentionWrapper(d_in, d_out, context_length, 0.0, num_heads, qkv_bias)
-    module = check.module(wrapper_class, d_in, d_out, context_length, 0.0, num_heads, qkv_bias=qkv_bias,
-                          described=described, parameters=_parameter_names(expected))
+    module = check.module(
+        wrapper_class,
+        d_in,
+        d_out,
+        context_length,
+        0.0,
+        num_heads,
+        qkv_bias=qkv_bias,
+        described=described,
+        parameters=parameter_names(expected),
+    )
     check.copy_parameters(expected, module)
-    check.module_outputs(module, expected, torch.randn(batch, tokens, d_in), described, causal_hint=CAUSAL_HINT,
-                         hint="run every head (self.heads, an nn.ModuleList of CausalAttention) and concatenate "
-                              "along the last dimension", **TOLERANCE)
+    check.module_outputs(
+        module,
+        expected,
+        torch.randn(batch, tokens, d_in),
+        described,
+        causal_hint=CAUSAL_HINT,
+        hint="run every head (self.heads, an nn.ModuleList of CausalAttention) and concatenate "
+        "along the last dimension",
+        **TOLERANCE,
+    )
 
 
-def MultiHeadAttentionWrapper(wrapper_class):
-    with Check("MultiHeadAttentionWrapper") as check:
-        check.reject_reference(wrapper_class)
-        torch.manual_seed(0)
-        _check_wrapper(check, wrapper_class, 3, 2, 6, 2, 2, 6, False)
+@exercise
+def MultiHeadAttentionWrapper(check, wrapper_class):
+    _check_wrapper(check, wrapper_class, 3, 2, 6, 2, 2, 6, False)
 
 
-def MultiHeadAttentionWrapper_hidden(wrapper_class, seed):
-    with Check("MultiHeadAttentionWrapper (hidden)", reference="MultiHeadAttentionWrapper") as check:
-        check.reject_reference(wrapper_class)
-        torch.manual_seed(seed)
-        for config in [(1, 1, 1, 1, 1, 1, False), (5, 3, 8, 4, 3, 7, True), (4, 6, 9, 3, 1, 9, False)]:
-            _check_wrapper(check, wrapper_class, *config)
+@MultiHeadAttentionWrapper.hidden
+def MultiHeadAttentionWrapper_hidden(check, wrapper_class, seed):
+    for config in [(1, 1, 1, 1, 1, 1, False), (5, 3, 8, 4, 3, 7, True), (4, 6, 9, 3, 1, 9, False)]:
+        _check_wrapper(check, wrapper_class, *config)
 
 
-def _check_mha(check, mha_class, d_in, d_out, context_length, num_heads, batch, tokens, qkv_bias, name="MultiHeadAttention"):
+def _check_mha(
+    check, mha_class, d_in, d_out, context_length, num_heads, batch, tokens, qkv_bias, name="MultiHeadAttention"
+):
     described = f"{name}({d_in}, {d_out}, {context_length}, 0.0, num_heads={num_heads}, qkv_bias={qkv_bias})"
     expected = ref.MultiHeadAttention(d_in, d_out, context_length, 0.0, num_heads, qkv_bias)
-    module = check.module(mha_class, d_in, d_out, context_length, 0.0, num_heads, qkv_bias=qkv_bias,
-                          described=described, parameters=_parameter_names(expected))
+    module = check.module(
+        mha_class,
+        d_in,
+        d_out,
+        context_length,
+        0.0,
+        num_heads,
+        qkv_bias=qkv_bias,
+        described=described,
+        parameters=parameter_names(expected),
+    )
     check.copy_parameters(expected, module)
-    check.module_outputs(module, expected, torch.randn(batch, tokens, d_in) * 2, described, causal_hint=CAUSAL_HINT,
-                         hint="split Q, K, V into heads with .view(batch, tokens, heads, head_dim).transpose(1, 2), "
-                              "scale by √head_dim, mask, softmax, @ V, then transpose back, merge heads and apply out_proj",
-                         **TOLERANCE)
+    check.module_outputs(
+        module,
+        expected,
+        torch.randn(batch, tokens, d_in) * 2,
+        described,
+        causal_hint=CAUSAL_HINT,
+        hint="split Q, K, V into heads with .view(batch, tokens, heads, head_dim).transpose(1, 2), "
+        "scale by √head_dim, mask, softmax, @ V, then transpose back, merge heads and apply out_proj",
+        **TOLERANCE,
+    )
 
 
-def MultiHeadAttention(mha_class):
-    with Check("MultiHeadAttention") as check:
-        check.reject_reference(mha_class)
-        torch.manual_seed(0)
-        _check_mha(check, mha_class, 3, 4, 6, 2, 2, 6, False)
-        with check.expect_error(ValueError, "MultiHeadAttention(3, 5, 6, 0.0, num_heads=2)",
-                                hint="d_out must split evenly into heads: raise ValueError otherwise"):
-            mha_class(3, 5, 6, 0.0, 2)
+@exercise
+def MultiHeadAttention(check, mha_class):
+    _check_mha(check, mha_class, 3, 4, 6, 2, 2, 6, False)
+    with check.expect_error(
+        ValueError,
+        "MultiHeadAttention(3, 5, 6, 0.0, num_heads=2)",
+        hint="d_out must split evenly into heads: raise ValueError otherwise",
+    ):
+        mha_class(3, 5, 6, 0.0, 2)
 
 
-def MultiHeadAttention_hidden(mha_class, seed):
-    with Check("MultiHeadAttention (hidden)", reference="MultiHeadAttention") as check:
-        check.reject_reference(mha_class)
-        torch.manual_seed(seed)
-        for config in [(1, 1, 1, 1, 1, 1, False), (5, 12, 10, 3, 3, 7, True), (8, 16, 9, 4, 2, 9, False),
-                       (6, 6, 12, 6, 1, 5, True)]:
-            _check_mha(check, mha_class, *config)
-        module = check.call(mha_class, 4, 8, 8, 0.5, 2, description="MultiHeadAttention(4, 8, 8, dropout=0.5, num_heads=2)")
-        x = torch.randn(2, 8, 4)
-        module.eval()
-        check.tensor(module(x), module(x), "two calls in eval mode", hint="dropout must be off in eval mode: use nn.Dropout")
-        module.train()
-        if bool(torch.allclose(module(x), module(x))):
-            check.fail("dropout=0.5 changed nothing in train mode", hint="apply self.dropout to the attention weights")
+@MultiHeadAttention.hidden
+def MultiHeadAttention_hidden(check, mha_class, seed):
+    for config in [
+        (1, 1, 1, 1, 1, 1, False),
+        (5, 12, 10, 3, 3, 7, True),
+        (8, 16, 9, 4, 2, 9, False),
+        (6, 6, 12, 6, 1, 5, True),
+    ]:
+        _check_mha(check, mha_class, *config)
+    module = check.call(mha_class, 4, 8, 8, 0.5, 2, description="MultiHeadAttention(4, 8, 8, dropout=0.5, num_heads=2)")
+    x = torch.randn(2, 8, 4)
+    module.eval()
+    check.tensor(
+        module(x), module(x), "two calls in eval mode", hint="dropout must be off in eval mode: use nn.Dropout"
+    )
+    module.train()
+    if bool(torch.allclose(module(x), module(x))):
+        check.fail("dropout=0.5 changed nothing in train mode", hint="apply self.dropout to the attention weights")
 
 
 def _check_loading(check, load_heads_into_mha, d_in, d_out, num_heads, qkv_bias, batch, tokens):
@@ -88,24 +122,29 @@ def _check_loading(check, load_heads_into_mha, d_in, d_out, num_heads, qkv_bias,
     mha = ref.MultiHeadAttention(d_in, d_out * num_heads, 8, 0.0, num_heads, qkv_bias)
     check.call(load_heads_into_mha, wrapper, mha, description="load_heads_into_mha(wrapper, mha)")
     x = torch.randn(batch, tokens, d_in)
-    check.tensor(mha(x).detach(), wrapper(x).detach(), f"the loaded MultiHeadAttention on {show(x)} (num_heads={num_heads})",
-                 hint="head h owns rows h*head_dim:(h+1)*head_dim of each stacked projection weight (torch.cat along dim 0); "
-                      "out_proj must do nothing: identity weight, zero bias", **TOLERANCE)
+    check.tensor(
+        mha(x).detach(),
+        wrapper(x).detach(),
+        f"the loaded MultiHeadAttention on {show(x)} (num_heads={num_heads})",
+        hint="head h owns rows h*head_dim:(h+1)*head_dim of each stacked projection weight (torch.cat along dim 0); "
+        "out_proj must do nothing: identity weight, zero bias",
+        **TOLERANCE,
+    )
 
 
-def load_heads_into_mha(load_heads_into_mha):
-    with Check("load_heads_into_mha") as check:
-        check.reject_reference(load_heads_into_mha)
-        torch.manual_seed(0)
-        _check_loading(check, load_heads_into_mha, 3, 2, 2, False, 2, 5)
+@exercise
+def load_heads_into_mha(check, load_heads_into_mha):
+    _check_loading(check, load_heads_into_mha, 3, 2, 2, False, 2, 5)
 
 
-def load_heads_into_mha_hidden(load_heads_into_mha, seed):
-    with Check("load_heads_into_mha (hidden)", reference="load_heads_into_mha") as check:
-        check.reject_reference(load_heads_into_mha)
-        torch.manual_seed(seed)
-        for d_in, d_out, num_heads, bias, batch, tokens in [(1, 1, 1, False, 1, 1), (4, 3, 4, True, 2, 8), (6, 5, 3, False, 3, 4)]:
-            _check_loading(check, load_heads_into_mha, d_in, d_out, num_heads, bias, batch, tokens)
+@load_heads_into_mha.hidden
+def load_heads_into_mha_hidden(check, load_heads_into_mha, seed):
+    for d_in, d_out, num_heads, bias, batch, tokens in [
+        (1, 1, 1, False, 1, 1),
+        (4, 3, 4, True, 2, 8),
+        (6, 5, 3, False, 3, 4),
+    ]:
+        _check_loading(check, load_heads_into_mha, d_in, d_out, num_heads, bias, batch, tokens)
 
 
 class _RecordTorchCalls(torch.overrides.TorchFunctionMode):
@@ -124,41 +163,43 @@ def _check_sdpa(check, sdpa_class, config):
     with _RecordTorchCalls() as recorder:
         _check_mha(check, sdpa_class, *config, name="MultiHeadAttentionSDPA")
     if nn.functional.scaled_dot_product_attention not in recorder.called:
-        check.fail("MultiHeadAttentionSDPA never called torch.nn.functional.scaled_dot_product_attention",
-                   hint="compute the attention with nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)")
+        check.fail(
+            "MultiHeadAttentionSDPA never called torch.nn.functional.scaled_dot_product_attention",
+            hint="compute the attention with nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)",
+        )
 
 
-def MultiHeadAttentionSDPA(sdpa_class):
-    with Check("MultiHeadAttentionSDPA") as check:
-        check.reject_reference(sdpa_class)
-        torch.manual_seed(0)
-        _check_sdpa(check, sdpa_class, (3, 4, 6, 2, 2, 6, False))
+@exercise
+def MultiHeadAttentionSDPA(check, sdpa_class):
+    _check_sdpa(check, sdpa_class, (3, 4, 6, 2, 2, 6, False))
 
 
-def MultiHeadAttentionSDPA_hidden(sdpa_class, seed):
-    with Check("MultiHeadAttentionSDPA (hidden)", reference="MultiHeadAttentionSDPA") as check:
-        check.reject_reference(sdpa_class)
-        torch.manual_seed(seed)
-        for config in [(1, 1, 1, 1, 1, 1, False), (5, 12, 10, 3, 3, 7, True), (8, 16, 9, 4, 2, 9, False)]:
-            _check_sdpa(check, sdpa_class, config)
+@MultiHeadAttentionSDPA.hidden
+def MultiHeadAttentionSDPA_hidden(check, sdpa_class, seed):
+    for config in [(1, 1, 1, 1, 1, 1, False), (5, 12, 10, 3, 3, 7, True), (8, 16, 9, 4, 2, 9, False)]:
+        _check_sdpa(check, sdpa_class, config)
 
 
 def _check_count(check, mha_parameter_count, d_in, d_out, qkv_bias):
-    got = check.call(mha_parameter_count, d_in, d_out, qkv_bias, description=f"mha_parameter_count({d_in}, {d_out}, {qkv_bias})")
+    got = check.call(
+        mha_parameter_count, d_in, d_out, qkv_bias, description=f"mha_parameter_count({d_in}, {d_out}, {qkv_bias})"
+    )
     actual = sum(p.numel() for p in ref.MultiHeadAttention(d_in, d_out, 1, 0.0, 1, qkv_bias).parameters())
-    check.equal(got, actual, f"parameters of MultiHeadAttention({d_in}, {d_out}, qkv_bias={qkv_bias})",
-                hint="three projections d_in × d_out (plus d_out biases each if qkv_bias), and out_proj: d_out × d_out weights plus d_out biases")
+    check.equal(
+        got,
+        actual,
+        f"parameters of MultiHeadAttention({d_in}, {d_out}, qkv_bias={qkv_bias})",
+        hint="three projections d_in × d_out (plus d_out biases each if qkv_bias), and out_proj: d_out × d_out weights plus d_out biases",
+    )
 
 
-def mha_parameter_count(mha_parameter_count):
-    with Check("mha_parameter_count") as check:
-        check.reject_reference(mha_parameter_count)
-        _check_count(check, mha_parameter_count, 3, 4, False)
-        _check_count(check, mha_parameter_count, 3, 4, True)
+@exercise
+def mha_parameter_count(check, mha_parameter_count):
+    _check_count(check, mha_parameter_count, 3, 4, False)
+    _check_count(check, mha_parameter_count, 3, 4, True)
 
 
-def mha_parameter_count_hidden(mha_parameter_count, seed):
-    with Check("mha_parameter_count (hidden)", reference="mha_parameter_count") as check:
-        check.reject_reference(mha_parameter_count)
-        for d_in, d_out, bias in [(1, 1, False), (768, 768, True), (1024, 64 + seed % 7, False), (5, 300, True)]:
-            _check_count(check, mha_parameter_count, d_in, d_out, bias)
+@mha_parameter_count.hidden
+def mha_parameter_count_hidden(check, mha_parameter_count, seed):
+    for d_in, d_out, bias in [(1, 1, False), (768, 768, True), (1024, 64 + seed % 7, False), (5, 300, True)]:
+        _check_count(check, mha_parameter_count, d_in, d_out, bias)

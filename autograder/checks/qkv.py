@@ -4,93 +4,98 @@ examples; ``*_hidden`` checks compare with the reference on random inputs drawn 
 import torch
 from torch import nn
 
-from autograder.checks.core import Check, show
+from autograder.checks.core import TOLERANCE, parameter_names, show
+from autograder.checks.registry import exercise
 from autograder.reference import attention as ref
 
-# float32 attention computed in another order (einsum, fused kernels) differs by a few 1e-6
-TOLERANCE = {"rtol": 1e-4, "atol": 1e-5}
 SCALE_HINT = "divide the scores Q Kᵀ by √d_k (d_k = keys.shape[-1]) before the softmax over the last dimension"
 
 
 def _check_projection(check, project_qkv, inputs, weights):
-    got = check.call(project_qkv, inputs.clone(), *(w.clone() for w in weights),
-                     description=f"project_qkv(inputs {show(inputs)}, ...)")
+    got = check.call(
+        project_qkv,
+        inputs.clone(),
+        *(w.clone() for w in weights),
+        description=f"project_qkv(inputs {show(inputs)}, ...)",
+    )
     if type(got) not in (tuple, list) or len(got) != 3:
         check.fail("project_qkv must return three tensors (queries, keys, values)", got=show(got))
     for name, g, e in zip(("queries", "keys", "values"), got, ref.project_qkv(inputs, *weights)):
         check.tensor(g, e, name, hint="each projection is inputs @ W: (..., tokens, d_in) @ (d_in, d_out)")
 
 
-def project_qkv(project_qkv):
+@exercise
+def project_qkv(check, project_qkv):
     generator = torch.Generator().manual_seed(0)
-    with Check("project_qkv") as check:
-        check.reject_reference(project_qkv)
-        _check_projection(check, project_qkv, torch.rand(4, 3, generator=generator),
-                          [torch.rand(3, 2, generator=generator) for _ in range(3)])
+    _check_projection(
+        check,
+        project_qkv,
+        torch.rand(4, 3, generator=generator),
+        [torch.rand(3, 2, generator=generator) for _ in range(3)],
+    )
 
 
-def project_qkv_hidden(project_qkv, seed):
+@project_qkv.hidden
+def project_qkv_hidden(check, project_qkv, seed):
     generator = torch.Generator().manual_seed(seed)
-    with Check("project_qkv (hidden)", reference="project_qkv") as check:
-        check.reject_reference(project_qkv)
-        for shape, d_out in [((1, 1), 1), ((5, 4), 7), ((2, 6, 3), 5)]:
-            _check_projection(check, project_qkv, torch.randn(*shape, generator=generator),
-                              [torch.randn(shape[-1], d_out, generator=generator) for _ in range(3)])
+    for shape, d_out in [((1, 1), 1), ((5, 4), 7), ((2, 6, 3), 5)]:
+        _check_projection(
+            check,
+            project_qkv,
+            torch.randn(*shape, generator=generator),
+            [torch.randn(shape[-1], d_out, generator=generator) for _ in range(3)],
+        )
 
 
 def _check_sdp(check, scaled_dot_product, queries, keys, values):
-    got = check.call(scaled_dot_product, queries.clone(), keys.clone(), values.clone(),
-                     description=f"scaled_dot_product(Q {show(queries)}, K {show(keys)}, V {show(values)})")
+    got = check.call(
+        scaled_dot_product,
+        queries.clone(),
+        keys.clone(),
+        values.clone(),
+        description=f"scaled_dot_product(Q {show(queries)}, K {show(keys)}, V {show(values)})",
+    )
     check.tensor(got, ref.scaled_dot_product(queries, keys, values), "attention output", hint=SCALE_HINT, **TOLERANCE)
 
 
-def scaled_dot_product(scaled_dot_product):
+@exercise
+def scaled_dot_product(check, scaled_dot_product):
     generator = torch.Generator().manual_seed(0)
-    with Check("scaled_dot_product") as check:
-        check.reject_reference(scaled_dot_product)
-        q, k, v = (torch.randn(4, 8, generator=generator) for _ in range(3))
-        _check_sdp(check, scaled_dot_product, q, k, v)
+    q, k, v = (torch.randn(4, 8, generator=generator) for _ in range(3))
+    _check_sdp(check, scaled_dot_product, q, k, v)
 
 
-def scaled_dot_product_hidden(scaled_dot_product, seed):
+@scaled_dot_product.hidden
+def scaled_dot_product_hidden(check, scaled_dot_product, seed):
     generator = torch.Generator().manual_seed(seed)
-    with Check("scaled_dot_product (hidden)", reference="scaled_dot_product") as check:
-        check.reject_reference(scaled_dot_product)
-        for lead, tokens, d_k, d_v in [((), 1, 1, 1), ((), 6, 16, 3), ((3,), 5, 9, 4), ((2, 4), 7, 64, 5)]:
-            q = torch.randn(*lead, tokens, d_k, generator=generator) * 2
-            k = torch.randn(*lead, tokens, d_k, generator=generator) * 2
-            _check_sdp(check, scaled_dot_product, q, k, torch.randn(*lead, tokens, d_v, generator=generator))
+    for lead, tokens, d_k, d_v in [((), 1, 1, 1), ((), 6, 16, 3), ((3,), 5, 9, 4), ((2, 4), 7, 64, 5)]:
+        q = torch.randn(*lead, tokens, d_k, generator=generator) * 2
+        k = torch.randn(*lead, tokens, d_k, generator=generator) * 2
+        _check_sdp(check, scaled_dot_product, q, k, torch.randn(*lead, tokens, d_v, generator=generator))
 
 
-def SelfAttentionParams(module_class):
-    with Check("SelfAttentionParams") as check:
-        torch.manual_seed(0)
-        check.reject_reference(module_class)
-        _check_self_attention(check, module_class, ref.SelfAttentionParams, [(3, 2, (6, 3))], {})
+@exercise
+def SelfAttentionParams(check, module_class):
+    _check_self_attention(check, module_class, ref.SelfAttentionParams, [(3, 2, (6, 3))], {})
 
 
-def SelfAttentionParams_hidden(module_class, seed):
-    with Check("SelfAttentionParams (hidden)", reference="SelfAttentionParams") as check:
-        torch.manual_seed(seed)
-        check.reject_reference(module_class)
-        _check_self_attention(check, module_class, ref.SelfAttentionParams,
-                              [(1, 1, (1, 1)), (5, 8, (7, 5)), (4, 3, (2, 5, 4))], {})
+@SelfAttentionParams.hidden
+def SelfAttentionParams_hidden(check, module_class, seed):
+    _check_self_attention(
+        check, module_class, ref.SelfAttentionParams, [(1, 1, (1, 1)), (5, 8, (7, 5)), (4, 3, (2, 5, 4))], {}
+    )
 
 
-def SelfAttentionLinear(module_class):
-    with Check("SelfAttentionLinear") as check:
-        torch.manual_seed(0)
-        check.reject_reference(module_class)
-        _check_self_attention(check, module_class, ref.SelfAttentionLinear, [(3, 2, (6, 3))], {})
+@exercise
+def SelfAttentionLinear(check, module_class):
+    _check_self_attention(check, module_class, ref.SelfAttentionLinear, [(3, 2, (6, 3))], {})
 
 
-def SelfAttentionLinear_hidden(module_class, seed):
-    with Check("SelfAttentionLinear (hidden)", reference="SelfAttentionLinear") as check:
-        torch.manual_seed(seed)
-        check.reject_reference(module_class)
-        configs = [(1, 1, (1, 1)), (5, 8, (7, 5)), (4, 3, (2, 5, 4))]
-        _check_self_attention(check, module_class, ref.SelfAttentionLinear, configs, {})
-        _check_self_attention(check, module_class, ref.SelfAttentionLinear, configs, {"qkv_bias": True})
+@SelfAttentionLinear.hidden
+def SelfAttentionLinear_hidden(check, module_class, seed):
+    configs = [(1, 1, (1, 1)), (5, 8, (7, 5)), (4, 3, (2, 5, 4))]
+    _check_self_attention(check, module_class, ref.SelfAttentionLinear, configs, {})
+    _check_self_attention(check, module_class, ref.SelfAttentionLinear, configs, {"qkv_bias": True})
 
 
 def _check_self_attention(check, module_class, reference_class, configs, options):
@@ -100,26 +105,34 @@ def _check_self_attention(check, module_class, reference_class, configs, options
         with torch.no_grad():  # weights of both signs and sizes, so that a missing scale shows
             for parameter in expected.parameters():
                 parameter.normal_(0, 1)
-        module = check.module(module_class, d_in, d_out, **options, described=described,
-                              parameters=[name for name, _ in expected.named_parameters()])
+        module = check.module(
+            module_class,
+            d_in,
+            d_out,
+            **options,
+            described=described,
+            parameters=parameter_names(expected),
+        )
         check.copy_parameters(expected, module)
-        check.module_outputs(module, expected, torch.randn(*shape) * 2, described, **TOLERANCE,
-                             hint="queries, keys and values from the three projections, then softmax(Q Kᵀ / √d_out) V")
+        check.module_outputs(
+            module,
+            expected,
+            torch.randn(*shape) * 2,
+            described,
+            **TOLERANCE,
+            hint="queries, keys and values from the three projections, then softmax(Q Kᵀ / √d_out) V",
+        )
 
 
-def copy_linear_to_params(copy_linear_to_params):
-    with Check("copy_linear_to_params") as check:
-        torch.manual_seed(0)
-        check.reject_reference(copy_linear_to_params)
-        _check_copy(check, copy_linear_to_params, 3, 2, (5, 3))
+@exercise
+def copy_linear_to_params(check, copy_linear_to_params):
+    _check_copy(check, copy_linear_to_params, 3, 2, (5, 3))
 
 
-def copy_linear_to_params_hidden(copy_linear_to_params, seed):
-    with Check("copy_linear_to_params (hidden)", reference="copy_linear_to_params") as check:
-        torch.manual_seed(seed)
-        check.reject_reference(copy_linear_to_params)
-        for d_in, d_out, shape in [(4, 4, (6, 4)), (2, 7, (3, 2)), (6, 3, (2, 4, 6))]:
-            _check_copy(check, copy_linear_to_params, d_in, d_out, shape)
+@copy_linear_to_params.hidden
+def copy_linear_to_params_hidden(check, copy_linear_to_params, seed):
+    for d_in, d_out, shape in [(4, 4, (6, 4)), (2, 7, (3, 2)), (6, 3, (2, 4, 6))]:
+        _check_copy(check, copy_linear_to_params, d_in, d_out, shape)
 
 
 def _check_copy(check, copy_linear_to_params, d_in, d_out, shape):
@@ -127,9 +140,13 @@ def _check_copy(check, copy_linear_to_params, d_in, d_out, shape):
     check.call(copy_linear_to_params, source, target, description="copy_linear_to_params(linear_module, params_module)")
     hint = "nn.Linear computes x @ weight.T, so the (d_in, d_out) matrix is weight.T; copy with torch.no_grad()"
     for name in ("W_query", "W_key", "W_value"):
-        check.tensor(getattr(target, name).detach(), getattr(source, name).weight.detach().T, f"target.{name}", hint=hint)
+        check.tensor(
+            getattr(target, name).detach(), getattr(source, name).weight.detach().T, f"target.{name}", hint=hint
+        )
     if not all(isinstance(p, nn.Parameter) and p.requires_grad for p in target.parameters()):
-        check.fail("the target's weights are no longer trainable parameters",
-                   hint="copy into the existing parameters (parameter.copy_(...) under torch.no_grad())")
+        check.fail(
+            "the target's weights are no longer trainable parameters",
+            hint="copy into the existing parameters (parameter.copy_(...) under torch.no_grad())",
+        )
     x = torch.randn(*shape)
     check.tensor(target(x).detach(), source(x).detach(), "outputs after copying", hint=hint, **TOLERANCE)

@@ -6,8 +6,9 @@ import re
 
 import tiktoken
 
-from autograder.checks.core import Check, show
+from autograder.checks.core import show
 from autograder.checks.inputs import random_bpe_text, random_ids, random_text
+from autograder.checks.registry import exercise
 from autograder.reference import tokenization as ref
 
 SPECIALS = (ref.END_OF_TEXT, ref.UNKNOWN)
@@ -31,26 +32,28 @@ def _check_split(check, split_text, text):
     check.equal(got, expected, f"tokens of {text!r}", hint=_split_hint(got))
 
 
-def split_text(split_text):
-    with Check("split_text") as check:
-        check.reject_reference(split_text)
-        for text in ("Hello, world. Is this-- a test?", "  spaces\tand\nnewlines  ", "It's 2 o'clock!"):
-            _check_split(check, split_text, text)
+@exercise
+def split_text(check, split_text):
+    for text in ("Hello, world. Is this-- a test?", "  spaces\tand\nnewlines  ", "It's 2 o'clock!"):
+        _check_split(check, split_text, text)
 
 
-def split_text_hidden(split_text, seed):
+@split_text.hidden
+def split_text_hidden(check, split_text, seed):
     rng = random.Random(seed)
-    with Check("split_text (hidden)", reference="split_text") as check:
-        check.reject_reference(split_text)
-        for text in ["", "...", "我爱你，世界！", "snake_case 42x"] + [random_text(rng, rng.randint(1, 30)) for _ in range(40)]:
-            _check_split(check, split_text, text)
+    for text in ["", "...", "我爱你，世界！", "snake_case 42x"] + [
+        random_text(rng, rng.randint(1, 30)) for _ in range(40)
+    ]:
+        _check_split(check, split_text, text)
 
 
 def _vocab_hint(got, expected) -> str:
     if type(got) is dict and sorted(got.values()) != list(range(len(got))):
         return "ids must be 0, 1, ..., n-1 with no gaps: give each distinct token one id"
     if type(got) is dict and set(got) == set(expected):
-        return "number the distinct tokens in sorted order (sorted(set(tokens))), special tokens last, in the order given"
+        return (
+            "number the distinct tokens in sorted order (sorted(set(tokens))), special tokens last, in the order given"
+        )
     return "the keys are the distinct tokens (plus the special tokens), the values their ids"
 
 
@@ -60,22 +63,20 @@ def _check_vocab(check, build_vocab, tokens, special_tokens):
     check.equal(got, expected, "vocabulary", hint=_vocab_hint(got, expected))
 
 
-def build_vocab(build_vocab):
-    with Check("build_vocab") as check:
-        check.reject_reference(build_vocab)
-        tokens = ["the", "cat", "sat", "on", "the", "mat", "."]
-        _check_vocab(check, build_vocab, tokens, ())
-        _check_vocab(check, build_vocab, tokens, SPECIALS)
+@exercise
+def build_vocab(check, build_vocab):
+    tokens = ["the", "cat", "sat", "on", "the", "mat", "."]
+    _check_vocab(check, build_vocab, tokens, ())
+    _check_vocab(check, build_vocab, tokens, SPECIALS)
 
 
-def build_vocab_hidden(build_vocab, seed):
+@build_vocab.hidden
+def build_vocab_hidden(check, build_vocab, seed):
     rng = random.Random(seed)
-    with Check("build_vocab (hidden)", reference="build_vocab") as check:
-        check.reject_reference(build_vocab)
-        _check_vocab(check, build_vocab, [], SPECIALS)
-        for _ in range(20):
-            tokens = ref.split_text(random_text(rng, rng.randint(1, 40)))
-            _check_vocab(check, build_vocab, tokens, SPECIALS if rng.random() < 0.5 else ())
+    _check_vocab(check, build_vocab, [], SPECIALS)
+    for _ in range(20):
+        tokens = ref.split_text(random_text(rng, rng.randint(1, 40)))
+        _check_vocab(check, build_vocab, tokens, SPECIALS if rng.random() < 0.5 else ())
 
 
 def _check_tokenizer(check, tokenizer_class, reference_class, vocab, texts):
@@ -86,148 +87,168 @@ def _check_tokenizer(check, tokenizer_class, reference_class, vocab, texts):
         got = check.call(tokenizer.encode, text, description=f"encode({text!r})")
         check.equal(got, ids, f"encode({text!r})", hint="look up the id of each token that split_text gives")
         got = check.call(tokenizer.decode, ids, description=f"decode({show(ids)})")
-        check.equal(got, expected_tokenizer.decode(ids), f"decode({show(ids)})",
-                    hint="join the tokens with single spaces, but put no space before a punctuation token")
+        check.equal(
+            got,
+            expected_tokenizer.decode(ids),
+            f"decode({show(ids)})",
+            hint="join the tokens with single spaces, but put no space before a punctuation token",
+        )
 
 
-def SimpleTokenizer(tokenizer_class):
-    with Check("SimpleTokenizer") as check:
-        check.reject_reference(tokenizer_class)
-        text = "The fox ran to the river. The river was cold, and the fox was happy!"
-        vocab = ref.build_vocab(ref.split_text(text))
-        _check_tokenizer(check, tokenizer_class, ref.SimpleTokenizer, vocab, [text, "the fox was cold."])
-        tokenizer = tokenizer_class(vocab)
-        with check.expect_error(KeyError, "encode('The dragon')", hint="a word outside the vocabulary has no id"):
-            tokenizer.encode("The dragon")
+@exercise
+def SimpleTokenizer(check, tokenizer_class):
+    text = "The fox ran to the river. The river was cold, and the fox was happy!"
+    vocab = ref.build_vocab(ref.split_text(text))
+    _check_tokenizer(check, tokenizer_class, ref.SimpleTokenizer, vocab, [text, "the fox was cold."])
+    tokenizer = tokenizer_class(vocab)
+    with check.expect_error(KeyError, "encode('The dragon')", hint="a word outside the vocabulary has no id"):
+        tokenizer.encode("The dragon")
 
 
-def SimpleTokenizer_hidden(tokenizer_class, seed):
+@SimpleTokenizer.hidden
+def SimpleTokenizer_hidden(check, tokenizer_class, seed):
     rng = random.Random(seed)
-    with Check("SimpleTokenizer (hidden)", reference="SimpleTokenizer") as check:
-        check.reject_reference(tokenizer_class)
-        for _ in range(5):
-            texts = [random_text(rng, rng.randint(0, 25)) for _ in range(4)]
-            vocab = ref.build_vocab(ref.split_text(" ".join(texts)))
-            rng.shuffle(texts)
-            _check_tokenizer(check, tokenizer_class, ref.SimpleTokenizer, vocab, texts)
+    for _ in range(5):
+        texts = [random_text(rng, rng.randint(0, 25)) for _ in range(4)]
+        vocab = ref.build_vocab(ref.split_text(" ".join(texts)))
+        rng.shuffle(texts)
+        _check_tokenizer(check, tokenizer_class, ref.SimpleTokenizer, vocab, texts)
 
 
-def SimpleTokenizerV2(tokenizer_class):
-    with Check("SimpleTokenizerV2") as check:
-        check.reject_reference(tokenizer_class)
-        vocab = ref.build_vocab(ref.split_text("The fox ran to the river."), SPECIALS)
-        texts = ["The fox ran to the sea.", "The fox ran. <|endoftext|> The dragon ran!", "<|endoftext|>"]
+@exercise
+def SimpleTokenizerV2(check, tokenizer_class):
+    vocab = ref.build_vocab(ref.split_text("The fox ran to the river."), SPECIALS)
+    texts = ["The fox ran to the sea.", "The fox ran. <|endoftext|> The dragon ran!", "<|endoftext|>"]
+    _check_tokenizer(check, tokenizer_class, ref.SimpleTokenizerV2, vocab, texts)
+
+
+@SimpleTokenizerV2.hidden
+def SimpleTokenizerV2_hidden(check, tokenizer_class, seed):
+    rng = random.Random(seed)
+    for _ in range(5):
+        vocab = ref.build_vocab(ref.split_text(random_text(rng, 20)), rng.sample(SPECIALS, 2))
+        texts = [
+            ref.END_OF_TEXT.join(random_text(rng, rng.randint(0, 12)) for _ in range(rng.randint(1, 3)))
+            for _ in range(4)
+        ]
         _check_tokenizer(check, tokenizer_class, ref.SimpleTokenizerV2, vocab, texts)
-
-
-def SimpleTokenizerV2_hidden(tokenizer_class, seed):
-    rng = random.Random(seed)
-    with Check("SimpleTokenizerV2 (hidden)", reference="SimpleTokenizerV2") as check:
-        check.reject_reference(tokenizer_class)
-        for _ in range(5):
-            vocab = ref.build_vocab(ref.split_text(random_text(rng, 20)), rng.sample(SPECIALS, 2))
-            texts = [ref.END_OF_TEXT.join(random_text(rng, rng.randint(0, 12)) for _ in range(rng.randint(1, 3)))
-                     for _ in range(4)]
-            _check_tokenizer(check, tokenizer_class, ref.SimpleTokenizerV2, vocab, texts)
 
 
 def _check_pieces(check, token_pieces, encoding, text):
     got = check.call(token_pieces, text, encoding, description=f"token_pieces({text!r}, encoding)")
-    check.equal(got, ref.token_pieces(text, encoding), f"pieces of {text!r}",
-                hint="decode each token id on its own to bytes: encoding.decode_single_token_bytes(id)")
+    check.equal(
+        got,
+        ref.token_pieces(text, encoding),
+        f"pieces of {text!r}",
+        hint="decode each token id on its own to bytes: encoding.decode_single_token_bytes(id)",
+    )
 
 
-def token_pieces(token_pieces):
+@exercise
+def token_pieces(check, token_pieces):
     encoding = tiktoken.get_encoding("gpt2")
-    with Check("token_pieces") as check:
-        check.reject_reference(token_pieces)
-        for text in ("Hello, world!", "someunknownPlace", "我爱你"):
-            _check_pieces(check, token_pieces, encoding, text)
+    for text in ("Hello, world!", "someunknownPlace", "我爱你"):
+        _check_pieces(check, token_pieces, encoding, text)
 
 
-def token_pieces_hidden(token_pieces, seed):
+@token_pieces.hidden
+def token_pieces_hidden(check, token_pieces, seed):
     rng = random.Random(seed)
     encoding = tiktoken.get_encoding("gpt2")
-    with Check("token_pieces (hidden)", reference="token_pieces") as check:
-        check.reject_reference(token_pieces)
-        for text in ["", "😀 naïve café"] + [random_text(rng, rng.randint(1, 20)) for _ in range(15)]:
-            _check_pieces(check, token_pieces, encoding, text)
+    for text in ["", "😀 naïve café"] + [random_text(rng, rng.randint(1, 20)) for _ in range(15)]:
+        _check_pieces(check, token_pieces, encoding, text)
 
 
 def _check_ratio(check, compression_ratio, text, encode, name):
     got = check.call(compression_ratio, text, encode, description=f"compression_ratio({text!r}, {name})")
-    check.close(got, ref.compression_ratio(text, encode), f"compression_ratio({text!r}, {name})",
-                hint="count UTF-8 bytes (len(text.encode('utf-8'))), not characters, and divide by the number of tokens")
+    check.close(
+        got,
+        ref.compression_ratio(text, encode),
+        f"compression_ratio({text!r}, {name})",
+        hint="count UTF-8 bytes (len(text.encode('utf-8'))), not characters, and divide by the number of tokens",
+    )
 
 
-def compression_ratio(compression_ratio):
+@exercise
+def compression_ratio(check, compression_ratio):
     encoding = tiktoken.get_encoding("gpt2")
-    with Check("compression_ratio") as check:
-        check.reject_reference(compression_ratio)
-        for text in ("Hello, world!", "我爱你"):
-            _check_ratio(check, compression_ratio, text, encoding.encode, "gpt2.encode")
-        with check.expect_error(ValueError, "compression_ratio('', ...)", hint="an empty text has no ratio: raise ValueError"):
-            compression_ratio("", encoding.encode)
+    for text in ("Hello, world!", "我爱你"):
+        _check_ratio(check, compression_ratio, text, encoding.encode, "gpt2.encode")
+    with check.expect_error(
+        ValueError, "compression_ratio('', ...)", hint="an empty text has no ratio: raise ValueError"
+    ):
+        compression_ratio("", encoding.encode)
 
 
-def compression_ratio_hidden(compression_ratio, seed):
+@compression_ratio.hidden
+def compression_ratio_hidden(check, compression_ratio, seed):
     rng = random.Random(seed)
     encoding = tiktoken.get_encoding("gpt2")
-    encoders = {"gpt2.encode": encoding.encode, "bytes": lambda text: list(text.encode("utf-8")),
-                "words": lambda text: text.split() or [text]}
-    with Check("compression_ratio (hidden)", reference="compression_ratio") as check:
-        check.reject_reference(compression_ratio)
-        for _ in range(12):
-            name = rng.choice(sorted(encoders))
-            _check_ratio(check, compression_ratio, random_text(rng, rng.randint(1, 30)) + "é", encoders[name], name)
-        with check.expect_error(ValueError, "compression_ratio('', bytes)", hint="raise ValueError for an empty text"):
-            compression_ratio("", encoders["bytes"])
+    encoders = {
+        "gpt2.encode": encoding.encode,
+        "bytes": lambda text: list(text.encode("utf-8")),
+        "words": lambda text: text.split() or [text],
+    }
+    for _ in range(12):
+        name = rng.choice(sorted(encoders))
+        _check_ratio(check, compression_ratio, random_text(rng, rng.randint(1, 30)) + "é", encoders[name], name)
+    with check.expect_error(ValueError, "compression_ratio('', bytes)", hint="raise ValueError for an empty text"):
+        compression_ratio("", encoders["bytes"])
 
 
 def _check_count(check, count_pairs, ids):
     got = check.call(count_pairs, list(ids), description=f"count_pairs({show(ids)})")
-    check.equal(got, ref.count_pairs(ids), f"pair counts of {show(ids)}",
-                hint="count every neighbouring pair (ids[i], ids[i+1]) as a tuple key; in [5, 5, 5] the pair (5, 5) occurs twice")
+    check.equal(
+        got,
+        ref.count_pairs(ids),
+        f"pair counts of {show(ids)}",
+        hint="count every neighbouring pair (ids[i], ids[i+1]) as a tuple key; in [5, 5, 5] the pair (5, 5) occurs twice",
+    )
 
 
-def count_pairs(count_pairs):
-    with Check("count_pairs") as check:
-        check.reject_reference(count_pairs)
-        for ids in ([1, 2, 3, 1, 2], [5, 5, 5], [7], []):
-            _check_count(check, count_pairs, ids)
+@exercise
+def count_pairs(check, count_pairs):
+    for ids in ([1, 2, 3, 1, 2], [5, 5, 5], [7], []):
+        _check_count(check, count_pairs, ids)
 
 
-def count_pairs_hidden(count_pairs, seed):
+@count_pairs.hidden
+def count_pairs_hidden(check, count_pairs, seed):
     rng = random.Random(seed)
-    with Check("count_pairs (hidden)", reference="count_pairs") as check:
-        check.reject_reference(count_pairs)
-        for _ in range(30):
-            _check_count(check, count_pairs, random_ids(rng, rng.randint(0, 60), rng.randint(1, 6)))
+    for _ in range(30):
+        _check_count(check, count_pairs, random_ids(rng, rng.randint(0, 60), rng.randint(1, 6)))
 
 
 def _check_merge(check, merge_pair, ids, pair, new_id):
     given = list(ids)
     got = check.call(merge_pair, given, pair, new_id, description=f"merge_pair({show(ids)}, {pair}, {new_id})")
-    check.equal(got, ref.merge_pair(ids, pair, new_id), f"merge_pair({show(ids)}, {pair}, {new_id})",
-                hint="scan left to right; after a match skip both ids, so [5, 5, 5] with (5, 5) becomes [new_id, 5]")
+    check.equal(
+        got,
+        ref.merge_pair(ids, pair, new_id),
+        f"merge_pair({show(ids)}, {pair}, {new_id})",
+        hint="scan left to right; after a match skip both ids, so [5, 5, 5] with (5, 5) becomes [new_id, 5]",
+    )
     check.equal(given, list(ids), "the list passed in", hint="build a new list; do not change the ids you were given")
 
 
-def merge_pair(merge_pair):
-    with Check("merge_pair") as check:
-        check.reject_reference(merge_pair)
-        for ids, pair, new_id in (([1, 2, 3, 1, 2], (1, 2), 99), ([5, 5, 5], (5, 5), 9), ([1, 2], (2, 1), 7), ([], (1, 2), 3)):
-            _check_merge(check, merge_pair, ids, pair, new_id)
+@exercise
+def merge_pair(check, merge_pair):
+    for ids, pair, new_id in (
+        ([1, 2, 3, 1, 2], (1, 2), 99),
+        ([5, 5, 5], (5, 5), 9),
+        ([1, 2], (2, 1), 7),
+        ([], (1, 2), 3),
+    ):
+        _check_merge(check, merge_pair, ids, pair, new_id)
 
 
-def merge_pair_hidden(merge_pair, seed):
+@merge_pair.hidden
+def merge_pair_hidden(check, merge_pair, seed):
     rng = random.Random(seed)
-    with Check("merge_pair (hidden)", reference="merge_pair") as check:
-        check.reject_reference(merge_pair)
-        for _ in range(30):
-            ids = random_ids(rng, rng.randint(0, 50), rng.randint(1, 5))
-            pair = tuple(rng.sample(ids, 2)) if len(ids) > 1 else (1, 2)
-            _check_merge(check, merge_pair, ids, pair, 300 + rng.randint(0, 50))
+    for _ in range(30):
+        ids = random_ids(rng, rng.randint(0, 50), rng.randint(1, 5))
+        pair = tuple(rng.sample(ids, 2)) if len(ids) > 1 else (1, 2)
+        _check_merge(check, merge_pair, ids, pair, 300 + rng.randint(0, 50))
 
 
 def _train_hint(got, expected) -> str:
@@ -241,63 +262,80 @@ def _train_hint(got, expected) -> str:
 def _check_train(check, train_bpe, text, vocab_size):
     expected = ref.train_bpe(text, vocab_size)
     got = check.call(train_bpe, text, vocab_size, description=f"train_bpe({text!r}, {vocab_size})")
-    check.equal(got, expected, f"merges learned from {text!r} with vocab_size={vocab_size}", hint=_train_hint(got, expected))
+    check.equal(
+        got, expected, f"merges learned from {text!r} with vocab_size={vocab_size}", hint=_train_hint(got, expected)
+    )
     if list(got) != list(expected):
-        check.fail("the merges are right but in the wrong order", expected=show(list(expected)), got=show(list(got)),
-                   hint="insert each merge into the dict as it is learned")
+        check.fail(
+            "the merges are right but in the wrong order",
+            expected=show(list(expected)),
+            got=show(list(got)),
+            hint="insert each merge into the dict as it is learned",
+        )
 
 
-def train_bpe(train_bpe):
-    with Check("train_bpe") as check:
-        check.reject_reference(train_bpe)
-        for text, vocab_size in (("aaabdaaabac", 259), ("abab cdcd", 258), ("hi", 300)):
-            _check_train(check, train_bpe, text, vocab_size)
+@exercise
+def train_bpe(check, train_bpe):
+    for text, vocab_size in (("aaabdaaabac", 259), ("abab cdcd", 258), ("hi", 300)):
+        _check_train(check, train_bpe, text, vocab_size)
 
 
-def train_bpe_hidden(train_bpe, seed):
+@train_bpe.hidden
+def train_bpe_hidden(check, train_bpe, seed):
     rng = random.Random(seed)
-    with Check("train_bpe (hidden)", reference="train_bpe") as check:
-        check.reject_reference(train_bpe)
-        for text, vocab_size in [("", 260), ("x", 256), ("我爱你我爱你", 270)]:
-            _check_train(check, train_bpe, text, vocab_size)
-        for _ in range(12):
-            _check_train(check, train_bpe, random_bpe_text(rng, rng.randint(2, 80)), rng.randint(256, 275))
-        with check.expect_error(ValueError, "train_bpe('abc', 100)", hint="a vocabulary smaller than 256 cannot hold the bytes"):
-            train_bpe("abc", 100)
+    for text, vocab_size in [("", 260), ("x", 256), ("我爱你我爱你", 270)]:
+        _check_train(check, train_bpe, text, vocab_size)
+    for _ in range(12):
+        _check_train(check, train_bpe, random_bpe_text(rng, rng.randint(2, 80)), rng.randint(256, 275))
+    with check.expect_error(
+        ValueError, "train_bpe('abc', 100)", hint="a vocabulary smaller than 256 cannot hold the bytes"
+    ):
+        train_bpe("abc", 100)
 
 
 def _check_bpe_tokenizer(check, tokenizer_class, merges, texts):
     tokenizer = check.call(tokenizer_class, dict(merges), description="BPETokenizer(merges)")
     expected = ref.BPETokenizer(merges)
-    check.equal(getattr(tokenizer, "vocab", None), expected.vocab, "tokenizer.vocab",
-                hint="vocab maps ids 0..255 to bytes([id]) and each merged id to the two parts' bytes joined")
+    check.equal(
+        getattr(tokenizer, "vocab", None),
+        expected.vocab,
+        "tokenizer.vocab",
+        hint="vocab maps ids 0..255 to bytes([id]) and each merged id to the two parts' bytes joined",
+    )
     for text in texts:
         ids = expected.encode(text)
         got = check.call(tokenizer.encode, text, description=f"encode({text!r})")
-        check.equal(got, ids, f"encode({text!r})", hint="start from the UTF-8 bytes and apply the merges in the order they were learned")
+        check.equal(
+            got,
+            ids,
+            f"encode({text!r})",
+            hint="start from the UTF-8 bytes and apply the merges in the order they were learned",
+        )
         got = check.call(tokenizer.decode, ids, description=f"decode({show(ids)})")
-        check.equal(got, expected.decode(ids), f"decode({show(ids)})",
-                    hint="join the bytes of the ids, then .decode('utf-8', errors='replace')")
+        check.equal(
+            got,
+            expected.decode(ids),
+            f"decode({show(ids)})",
+            hint="join the bytes of the ids, then .decode('utf-8', errors='replace')",
+        )
 
 
-def BPETokenizer(tokenizer_class):
-    with Check("BPETokenizer") as check:
-        check.reject_reference(tokenizer_class)
-        merges = ref.train_bpe("aaabdaaabac", 259)
-        _check_bpe_tokenizer(check, tokenizer_class, merges, ["aaabdaaabac", "abc", "", "é"])
-        # learned "bc" before "ab": the order of the merges decides how "abc" is encoded
-        _check_bpe_tokenizer(check, tokenizer_class, {(98, 99): 256, (97, 98): 257}, ["abc", "abcab"])
+@exercise
+def BPETokenizer(check, tokenizer_class):
+    merges = ref.train_bpe("aaabdaaabac", 259)
+    _check_bpe_tokenizer(check, tokenizer_class, merges, ["aaabdaaabac", "abc", "", "é"])
+    # learned "bc" before "ab": the order of the merges decides how "abc" is encoded
+    _check_bpe_tokenizer(check, tokenizer_class, {(98, 99): 256, (97, 98): 257}, ["abc", "abcab"])
 
 
-def BPETokenizer_hidden(tokenizer_class, seed):
+@BPETokenizer.hidden
+def BPETokenizer_hidden(check, tokenizer_class, seed):
     rng = random.Random(seed)
-    with Check("BPETokenizer (hidden)", reference="BPETokenizer") as check:
-        check.reject_reference(tokenizer_class)
-        for _ in range(6):
-            merges = ref.train_bpe(random_bpe_text(rng, 60), rng.randint(256, 280))
-            texts = [random_bpe_text(rng, rng.randint(0, 40)) for _ in range(3)] + [random_text(rng, 8)]
-            _check_bpe_tokenizer(check, tokenizer_class, merges, texts)
-        tokenizer = tokenizer_class({})
-        hint = "decode with errors='replace', so broken byte sequences become '\\ufffd' instead of an error"
-        got = check.call(tokenizer.decode, [0xE6, 0x88], description="decode([0xE6, 0x88])", hint=hint)
-        check.equal(got, "\ufffd", "decode of half a UTF-8 character", hint=hint)
+    for _ in range(6):
+        merges = ref.train_bpe(random_bpe_text(rng, 60), rng.randint(256, 280))
+        texts = [random_bpe_text(rng, rng.randint(0, 40)) for _ in range(3)] + [random_text(rng, 8)]
+        _check_bpe_tokenizer(check, tokenizer_class, merges, texts)
+    tokenizer = tokenizer_class({})
+    hint = "decode with errors='replace', so broken byte sequences become '\\ufffd' instead of an error"
+    got = check.call(tokenizer.decode, [0xE6, 0x88], description="decode([0xE6, 0x88])", hint=hint)
+    check.equal(got, "\ufffd", "decode of half a UTF-8 character", hint=hint)

@@ -3,42 +3,42 @@
 import torch
 from torch import nn
 
-from autograder.reference.guard import reference
+from autograder.defences.reference_lock import reference
 
 
-@reference("attention_scores")
+@reference
 def attention_scores(query: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
     """Dot product of ``query`` (dim,) with every row of ``inputs`` (tokens, dim): shape (tokens,)."""
     return inputs @ query
 
 
-@reference("softmax_naive")
+@reference
 def softmax_naive(x: torch.Tensor) -> torch.Tensor:
     """exp(x) / sum(exp(x)) along the last dimension, exactly as the formula says."""
     return torch.exp(x) / torch.exp(x).sum(dim=-1, keepdim=True)
 
 
-@reference("softmax_stable")
+@reference
 def softmax_stable(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
     """Softmax along ``dim`` that never overflows: subtract each slice's maximum first."""
     shifted = torch.exp(x - x.amax(dim=dim, keepdim=True))
     return shifted / shifted.sum(dim=dim, keepdim=True)
 
 
-@reference("context_vector")
+@reference
 def context_vector(query: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
     """Attention-weighted sum of the rows of ``inputs`` for one ``query``: shape (dim,)."""
     weights = softmax_stable(attention_scores(query, inputs))
     return weights @ inputs
 
 
-@reference("attention_weights")
+@reference
 def attention_weights(inputs: torch.Tensor) -> torch.Tensor:
     """Softmax-normalized dot products of every token with every token: (..., tokens, tokens)."""
     return softmax_stable(inputs @ inputs.transpose(-2, -1), dim=-1)
 
 
-@reference("all_context_vectors")
+@reference
 def all_context_vectors(inputs: torch.Tensor) -> torch.Tensor:
     """Every token's context vector at once: (..., tokens, dim)."""
     return attention_weights(inputs) @ inputs
@@ -46,20 +46,21 @@ def all_context_vectors(inputs: torch.Tensor) -> torch.Tensor:
 
 # --- 04: self-attention with trainable weights ---
 
-@reference("project_qkv")
+
+@reference
 def project_qkv(inputs: torch.Tensor, w_query: torch.Tensor, w_key: torch.Tensor, w_value: torch.Tensor):
     """Queries, keys and values of every token: inputs (..., tokens, d_in) @ W (d_in, d_out)."""
     return inputs @ w_query, inputs @ w_key, inputs @ w_value
 
 
-@reference("scaled_dot_product")
+@reference
 def scaled_dot_product(queries: torch.Tensor, keys: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
     """softmax(Q Kᵀ / √d_k) V over the last two dimensions."""
     scores = queries @ keys.transpose(-2, -1) / keys.shape[-1] ** 0.5
     return torch.softmax(scores, dim=-1) @ values
 
 
-@reference("SelfAttentionParams")
+@reference
 class SelfAttentionParams(nn.Module):
     """Self-attention with raw weight matrices of shape (d_in, d_out)."""
 
@@ -73,7 +74,7 @@ class SelfAttentionParams(nn.Module):
         return scaled_dot_product(*project_qkv(x, self.W_query, self.W_key, self.W_value))
 
 
-@reference("SelfAttentionLinear")
+@reference
 class SelfAttentionLinear(nn.Module):
     """Self-attention with nn.Linear projections (no bias unless asked)."""
 
@@ -87,7 +88,7 @@ class SelfAttentionLinear(nn.Module):
         return scaled_dot_product(self.W_query(x), self.W_key(x), self.W_value(x))
 
 
-@reference("copy_linear_to_params")
+@reference
 def copy_linear_to_params(source: nn.Module, target: nn.Module) -> None:
     """Give a SelfAttentionParams the weights of a bias-free SelfAttentionLinear (Linear stores Wᵀ)."""
     with torch.no_grad():
@@ -97,27 +98,28 @@ def copy_linear_to_params(source: nn.Module, target: nn.Module) -> None:
 
 # --- 05: causal attention and dropout ---
 
-@reference("causal_mask")
+
+@reference
 def causal_mask(num_tokens: int) -> torch.Tensor:
     """Boolean (tokens, tokens): True where query i must not see key j, i.e. j > i."""
     return torch.ones(num_tokens, num_tokens, dtype=torch.bool).triu(diagonal=1)
 
 
-@reference("masked_attention_weights")
+@reference
 def masked_attention_weights(scores: torch.Tensor) -> torch.Tensor:
     """Causal attention weights: future scores set to -inf, then softmax over the last dimension."""
     mask = causal_mask(scores.shape[-1])
     return torch.softmax(scores.masked_fill(mask, float("-inf")), dim=-1)
 
 
-@reference("mask_and_renormalize")
+@reference
 def mask_and_renormalize(weights: torch.Tensor) -> torch.Tensor:
     """Zero the future entries of softmax weights, then rescale each row to sum to one."""
     kept = weights.masked_fill(causal_mask(weights.shape[-1]), 0.0)
     return kept / kept.sum(dim=-1, keepdim=True)
 
 
-@reference("Dropout")
+@reference
 class Dropout(nn.Module):
     """Inverted dropout: in training, zero each value with probability p and scale the rest by 1/(1-p)."""
 
@@ -134,7 +136,7 @@ class Dropout(nn.Module):
         return x * keep / (1 - self.p)
 
 
-@reference("CausalAttention")
+@reference
 class CausalAttention(nn.Module):
     """Single-head causal self-attention for batches (batch, tokens, d_in) -> (batch, tokens, d_out)."""
 
@@ -158,26 +160,30 @@ class CausalAttention(nn.Module):
 
 # --- 06: multi-head attention ---
 
-@reference("MultiHeadAttentionWrapper")
+
+@reference
 class MultiHeadAttentionWrapper(nn.Module):
     """num_heads independent CausalAttention heads; their outputs concatenated: d_out * num_heads features."""
 
-    def __init__(self, d_in: int, d_out: int, context_length: int, dropout: float, num_heads: int,
-                 qkv_bias: bool = False):
+    def __init__(
+        self, d_in: int, d_out: int, context_length: int, dropout: float, num_heads: int, qkv_bias: bool = False
+    ):
         super().__init__()
         self.heads = nn.ModuleList(
-            CausalAttention(d_in, d_out, context_length, dropout, qkv_bias) for _ in range(num_heads))
+            CausalAttention(d_in, d_out, context_length, dropout, qkv_bias) for _ in range(num_heads)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.cat([head(x) for head in self.heads], dim=-1)
 
 
-@reference("MultiHeadAttention")
+@reference
 class MultiHeadAttention(nn.Module):
     """Causal multi-head attention with one projection each for Q, K, V, split into heads, and an output projection."""
 
-    def __init__(self, d_in: int, d_out: int, context_length: int, dropout: float, num_heads: int,
-                 qkv_bias: bool = False):
+    def __init__(
+        self, d_in: int, d_out: int, context_length: int, dropout: float, num_heads: int, qkv_bias: bool = False
+    ):
         super().__init__()
         if d_out % num_heads:
             raise ValueError(f"d_out={d_out} is not divisible by num_heads={num_heads}")
@@ -199,13 +205,13 @@ class MultiHeadAttention(nn.Module):
         if tokens > self.mask.shape[0]:
             raise ValueError(f"{tokens} tokens exceed the context length {self.mask.shape[0]}")
         queries, keys, values = (self.split_heads(layer(x)) for layer in (self.W_query, self.W_key, self.W_value))
-        scores = queries @ keys.transpose(-2, -1) / self.head_dim ** 0.5
+        scores = queries @ keys.transpose(-2, -1) / self.head_dim**0.5
         scores = scores.masked_fill(self.mask[:tokens, :tokens], float("-inf"))
         context = self.dropout(torch.softmax(scores, dim=-1)) @ values  # (batch, heads, tokens, head_dim)
         return self.out_proj(context.transpose(1, 2).reshape(batch, tokens, -1))
 
 
-@reference("load_heads_into_mha")
+@reference
 def load_heads_into_mha(wrapper: nn.Module, mha: nn.Module) -> None:
     """Make ``mha`` compute what ``wrapper`` computes: stack the heads' projections, output projection = identity."""
     with torch.no_grad():
@@ -217,7 +223,7 @@ def load_heads_into_mha(wrapper: nn.Module, mha: nn.Module) -> None:
         mha.out_proj.bias.zero_()
 
 
-@reference("MultiHeadAttentionSDPA")
+@reference
 class MultiHeadAttentionSDPA(MultiHeadAttention):
     """The same module, with PyTorch's fused scaled_dot_product_attention doing the attention."""
 
@@ -227,11 +233,12 @@ class MultiHeadAttentionSDPA(MultiHeadAttention):
             raise ValueError(f"{tokens} tokens exceed the context length {self.mask.shape[0]}")
         queries, keys, values = (self.split_heads(layer(x)) for layer in (self.W_query, self.W_key, self.W_value))
         context = nn.functional.scaled_dot_product_attention(
-            queries, keys, values, dropout_p=self.dropout.p if self.training else 0.0, is_causal=True)
+            queries, keys, values, dropout_p=self.dropout.p if self.training else 0.0, is_causal=True
+        )
         return self.out_proj(context.transpose(1, 2).reshape(batch, tokens, -1))
 
 
-@reference("mha_parameter_count")
+@reference
 def mha_parameter_count(d_in: int, d_out: int, qkv_bias: bool = False) -> int:
     """Trainable parameters of MultiHeadAttention: three projections, plus the output projection with bias."""
     return 3 * (d_in * d_out + (d_out if qkv_bias else 0)) + d_out * d_out + d_out

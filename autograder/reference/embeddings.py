@@ -1,24 +1,26 @@
 """Reference solutions for assignment 02: from token ids to input vectors."""
 
+import itertools
+
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from autograder.reference.guard import reference
+from autograder.defences.reference_lock import reference
 
 
-@reference("count_bigrams")
+@reference
 def count_bigrams(sentences: list[list[str]], vocab: list[str]) -> torch.Tensor:
     """counts[i, j] = how often vocab[j] directly follows vocab[i] inside a sentence (int64)."""
     index = {word: i for i, word in enumerate(vocab)}
     counts = torch.zeros(len(vocab), len(vocab), dtype=torch.int64)
     for sentence in sentences:
-        for previous, following in zip(sentence, sentence[1:]):
+        for previous, following in itertools.pairwise(sentence):
             counts[index[previous], index[following]] += 1
     return counts
 
 
-@reference("bigram_probabilities")
+@reference
 def bigram_probabilities(counts: torch.Tensor) -> torch.Tensor:
     """Each row of counts divided by its sum (float32); a row without counts becomes uniform."""
     counts = counts.to(torch.float32)
@@ -27,13 +29,13 @@ def bigram_probabilities(counts: torch.Tensor) -> torch.Tensor:
     return torch.where(totals > 0, counts / totals.clamp(min=1), uniform)
 
 
-@reference("predict_next")
+@reference
 def predict_next(probabilities: torch.Tensor, vocab: list[str], word: str) -> str:
     """The most probable next word after ``word`` (the first one on ties)."""
     return vocab[int(torch.argmax(probabilities[vocab.index(word)]))]
 
 
-@reference("SlidingWindowDataset")
+@reference
 class SlidingWindowDataset(Dataset):
     """Input/target pairs of ``max_length`` ids; targets are the inputs shifted by one."""
 
@@ -52,23 +54,30 @@ class SlidingWindowDataset(Dataset):
         return self.inputs[index], self.targets[index]
 
 
-@reference("create_dataloader")
-def create_dataloader(token_ids: list[int], batch_size: int, max_length: int, stride: int,
-                      shuffle: bool = True, drop_last: bool = True, seed: int = 0) -> DataLoader:
+@reference
+def create_dataloader(
+    token_ids: list[int],
+    batch_size: int,
+    max_length: int,
+    stride: int,
+    shuffle: bool = True,
+    drop_last: bool = True,
+    seed: int = 0,
+) -> DataLoader:
     """Batches of sliding windows; ``seed`` fixes the shuffling order."""
     dataset = SlidingWindowDataset(token_ids, max_length, stride)
     generator = torch.Generator().manual_seed(seed)
     return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last, generator=generator)
 
 
-@reference("one_hot_embedding")
+@reference
 def one_hot_embedding(token_ids: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     """An embedding lookup written as one-hot vectors times the weight matrix."""
     one_hot = torch.nn.functional.one_hot(token_ids, num_classes=weight.shape[0]).to(weight.dtype)
     return one_hot @ weight
 
 
-@reference("InputEmbedding")
+@reference
 class InputEmbedding(nn.Module):
     """Token embedding plus learned absolute position embedding: (batch, tokens) -> (batch, tokens, dim)."""
 
@@ -82,13 +91,13 @@ class InputEmbedding(nn.Module):
         return self.token_embedding(token_ids) + self.position_embedding(positions)
 
 
-@reference("cosine_similarity")
+@reference
 def cosine_similarity(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Cosine of the angle between vectors along the last dimension."""
     return (a * b).sum(dim=-1) / (a.norm(dim=-1) * b.norm(dim=-1))
 
 
-@reference("nearest_neighbours")
+@reference
 def nearest_neighbours(vectors: torch.Tensor, index: int, k: int) -> list[int]:
     """Indices of the k rows most cosine-similar to row ``index`` (itself excluded), most similar first."""
     similarity = cosine_similarity(vectors, vectors[index])

@@ -3,10 +3,10 @@
 import torch
 from torch import nn
 
-from autograder.reference.guard import reference
+from autograder.defences.reference_lock import reference
 
 
-@reference("prepare_for_classification")
+@reference
 def prepare_for_classification(model: nn.Module, num_classes: int) -> nn.Module:
     """Swap the output head for a ``num_classes`` head; train only the last block, final norm and head."""
     model.requires_grad_(False)
@@ -16,9 +16,14 @@ def prepare_for_classification(model: nn.Module, num_classes: int) -> nn.Module:
     return model
 
 
-@reference("instruction_collate")
-def instruction_collate(batch: list[tuple[list[int], int]], pad_id: int, ignore_index: int = -100,
-                        max_length: int | None = None, mask_prompt: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+@reference
+def instruction_collate(
+    batch: list[tuple[list[int], int]],
+    pad_id: int,
+    ignore_index: int = -100,
+    max_length: int | None = None,
+    mask_prompt: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Pad (prompt + response) token lists into input and target tensors of shape (batch, tokens).
 
     Each example is ``(token_ids, prompt_length)``. It gets at least one ``pad_id`` (the end
@@ -31,9 +36,9 @@ def instruction_collate(batch: list[tuple[list[int], int]], pad_id: int, ignore_
     for ids, prompt_length in batch:
         padded = torch.tensor(ids + [pad_id] * (longest - len(ids)))
         target = padded[1:].clone()
-        target[len(ids):] = ignore_index  # target[len(ids) - 1] stays: the model must learn to stop
+        target[len(ids) :] = ignore_index  # target[len(ids) - 1] stays: the model must learn to stop
         if mask_prompt:
-            target[:max(prompt_length - 1, 0)] = ignore_index
+            target[: max(prompt_length - 1, 0)] = ignore_index
         inputs.append(padded[:-1][:max_length])
         targets.append(target[:max_length])
     return torch.stack(inputs), torch.stack(targets)

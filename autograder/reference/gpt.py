@@ -11,14 +11,21 @@ import math
 import torch
 from torch import nn
 
+from autograder.defences.reference_lock import reference
 from autograder.reference.attention import MultiHeadAttention
-from autograder.reference.guard import reference
 
-GPT2_SMALL = {"vocab_size": 50257, "context_length": 1024, "emb_dim": 768, "n_heads": 12, "n_layers": 12,
-              "drop_rate": 0.1, "qkv_bias": True}
+GPT2_SMALL = {
+    "vocab_size": 50257,
+    "context_length": 1024,
+    "emb_dim": 768,
+    "n_heads": 12,
+    "n_layers": 12,
+    "drop_rate": 0.1,
+    "qkv_bias": True,
+}
 
 
-@reference("LayerNorm")
+@reference
 class LayerNorm(nn.Module):
     """Normalize the last dimension to mean 0 and (biased) variance 1, then scale and shift."""
 
@@ -34,7 +41,7 @@ class LayerNorm(nn.Module):
         return self.scale * (x - mean) / torch.sqrt(variance + self.eps) + self.shift
 
 
-@reference("GELU")
+@reference
 class GELU(nn.Module):
     """GELU with GPT-2's tanh approximation."""
 
@@ -42,27 +49,36 @@ class GELU(nn.Module):
         return 0.5 * x * (1 + torch.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))
 
 
-@reference("FeedForward")
+@reference
 class FeedForward(nn.Module):
     """Expand to 4 × emb_dim, GELU, project back."""
 
     def __init__(self, config: dict):
         super().__init__()
-        self.layers = nn.Sequential(nn.Linear(config["emb_dim"], 4 * config["emb_dim"]), GELU(),
-                                    nn.Linear(4 * config["emb_dim"], config["emb_dim"]))
+        self.layers = nn.Sequential(
+            nn.Linear(config["emb_dim"], 4 * config["emb_dim"]),
+            GELU(),
+            nn.Linear(4 * config["emb_dim"], config["emb_dim"]),
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.layers(x)
 
 
-@reference("TransformerBlock")
+@reference
 class TransformerBlock(nn.Module):
     """Pre-norm block: x + attention(norm(x)), then x + feed_forward(norm(x)), dropout on each branch."""
 
     def __init__(self, config: dict):
         super().__init__()
-        self.att = MultiHeadAttention(config["emb_dim"], config["emb_dim"], config["context_length"],
-                                      config["drop_rate"], config["n_heads"], config["qkv_bias"])
+        self.att = MultiHeadAttention(
+            config["emb_dim"],
+            config["emb_dim"],
+            config["context_length"],
+            config["drop_rate"],
+            config["n_heads"],
+            config["qkv_bias"],
+        )
         self.ff = FeedForward(config)
         self.norm1 = LayerNorm(config["emb_dim"])
         self.norm2 = LayerNorm(config["emb_dim"])
@@ -73,7 +89,7 @@ class TransformerBlock(nn.Module):
         return x + self.drop_shortcut(self.ff(self.norm2(x)))
 
 
-@reference("GPTModel")
+@reference
 class GPTModel(nn.Module):
     """Token + position embeddings, dropout, blocks, final norm, output head: ids (batch, tokens) -> logits."""
 
@@ -92,7 +108,7 @@ class GPTModel(nn.Module):
         return self.out_head(self.final_norm(self.trf_blocks(x)))
 
 
-@reference("gpt_parameter_count")
+@reference
 def gpt_parameter_count(config: dict, tied: bool = False) -> int:
     """Trainable parameters of GPTModel(config); with ``tied``, the head shares the token embedding."""
     d, vocab = config["emb_dim"], config["vocab_size"]
@@ -104,11 +120,18 @@ def gpt_parameter_count(config: dict, tied: bool = False) -> int:
     return embeddings + config["n_layers"] * block + 2 * d + head
 
 
-@reference("generate")
+@reference
 @torch.no_grad()
-def generate(model: nn.Module, token_ids: torch.Tensor, max_new_tokens: int, context_length: int,
-             temperature: float = 0.0, top_k: int | None = None, eos_id: int | None = None,
-             generator: torch.Generator | None = None) -> torch.Tensor:
+def generate(
+    model: nn.Module,
+    token_ids: torch.Tensor,
+    max_new_tokens: int,
+    context_length: int,
+    temperature: float = 0.0,
+    top_k: int | None = None,
+    eos_id: int | None = None,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
     """Extend ``token_ids`` (batch, tokens) one token at a time.
 
     Each step crops the input to the last ``context_length`` tokens, takes the logits of the last

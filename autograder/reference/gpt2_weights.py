@@ -7,8 +7,8 @@ one ``c_attn`` layer, and its ``Conv1D`` layers store weights as (in, out), the 
 
 import torch
 
+from autograder.defences.reference_lock import reference
 from autograder.reference.gpt import GPTModel
-from autograder.reference.guard import reference
 
 
 def _assign(parameter: torch.nn.Parameter, value: torch.Tensor) -> None:
@@ -17,7 +17,7 @@ def _assign(parameter: torch.nn.Parameter, value: torch.Tensor) -> None:
     parameter.copy_(value)
 
 
-@reference("load_gpt2_weights")
+@reference
 @torch.no_grad()
 def load_gpt2_weights(model: GPTModel, state: dict[str, torch.Tensor]) -> GPTModel:
     """Copy a GPT-2 state dict (keys like ``transformer.h.0.attn.c_attn.weight``) into ``model``."""
@@ -28,8 +28,11 @@ def load_gpt2_weights(model: GPTModel, state: dict[str, torch.Tensor]) -> GPTMod
         prefix = f"h.{i}."
         query, key, value = state[prefix + "attn.c_attn.weight"].chunk(3, dim=1)
         q_bias, k_bias, v_bias = state[prefix + "attn.c_attn.bias"].chunk(3)
-        for layer, weight, bias in ((block.att.W_query, query, q_bias), (block.att.W_key, key, k_bias),
-                                    (block.att.W_value, value, v_bias)):
+        for layer, weight, bias in (
+            (block.att.W_query, query, q_bias),
+            (block.att.W_key, key, k_bias),
+            (block.att.W_value, value, v_bias),
+        ):
             _assign(layer.weight, weight.T)
             _assign(layer.bias, bias)
         _assign(block.att.out_proj.weight, state[prefix + "attn.c_proj.weight"].T)

@@ -1,21 +1,22 @@
 """Reference solutions for assignment 01: from text to token ids."""
 
+import itertools
 import re
 
-from autograder.reference.guard import reference
+from autograder.defences.reference_lock import reference
 
 UNKNOWN = "<|unk|>"
 END_OF_TEXT = "<|endoftext|>"
 WORD_OR_PUNCTUATION = re.compile(r"\w+|[^\w\s]")
 
 
-@reference("split_text")
+@reference
 def split_text(text: str) -> list[str]:
     """Words (runs of letters, digits, underscores) and single punctuation marks; whitespace dropped."""
     return WORD_OR_PUNCTUATION.findall(text)
 
 
-@reference("build_vocab")
+@reference
 def build_vocab(tokens: list[str], special_tokens: tuple[str, ...] = ()) -> dict[str, int]:
     """Ids 0..n-1 for the sorted distinct tokens, then the special tokens in the order given."""
     vocab = {token: i for i, token in enumerate(sorted(set(tokens)))}
@@ -33,7 +34,7 @@ def join_tokens(tokens: list[str]) -> str:
     return text
 
 
-@reference("SimpleTokenizer")
+@reference
 class SimpleTokenizer:
     """Maps the words and punctuation of a fixed vocabulary to ids and back."""
 
@@ -48,7 +49,7 @@ class SimpleTokenizer:
         return join_tokens([self.id_to_str[i] for i in ids])
 
 
-@reference("SimpleTokenizerV2")
+@reference
 class SimpleTokenizerV2(SimpleTokenizer):
     """Like SimpleTokenizer, but unknown tokens become <|unk|> and <|endoftext|> is kept whole."""
 
@@ -62,13 +63,13 @@ class SimpleTokenizerV2(SimpleTokenizer):
         return [self.str_to_id.get(token, unknown) for token in tokens]
 
 
-@reference("token_pieces")
+@reference
 def token_pieces(text: str, encoding) -> list[bytes]:
     """The bytes behind each token id that a tiktoken ``encoding`` gives ``text``."""
     return [encoding.decode_single_token_bytes(i) for i in encoding.encode(text)]
 
 
-@reference("compression_ratio")
+@reference
 def compression_ratio(text: str, encode) -> float:
     """UTF-8 bytes per token when ``encode`` turns ``text`` into token ids."""
     if not text:
@@ -76,16 +77,16 @@ def compression_ratio(text: str, encode) -> float:
     return len(text.encode("utf-8")) / len(encode(text))
 
 
-@reference("count_pairs")
+@reference
 def count_pairs(ids: list[int]) -> dict[tuple[int, int], int]:
     """How often each pair of neighbouring ids occurs (overlapping pairs all count)."""
     counts = {}
-    for pair in zip(ids, ids[1:]):
+    for pair in itertools.pairwise(ids):
         counts[pair] = counts.get(pair, 0) + 1
     return counts
 
 
-@reference("merge_pair")
+@reference
 def merge_pair(ids: list[int], pair: tuple[int, int], new_id: int) -> list[int]:
     """Replace each occurrence of ``pair``, scanning left to right, by ``new_id``."""
     merged = []
@@ -100,7 +101,7 @@ def merge_pair(ids: list[int], pair: tuple[int, int], new_id: int) -> list[int]:
     return merged
 
 
-@reference("train_bpe")
+@reference
 def train_bpe(text: str, vocab_size: int) -> dict[tuple[int, int], int]:
     """Learn byte-pair merges until the vocabulary has ``vocab_size`` tokens.
 
@@ -122,7 +123,7 @@ def train_bpe(text: str, vocab_size: int) -> dict[tuple[int, int], int]:
     return merges
 
 
-@reference("BPETokenizer")
+@reference
 class BPETokenizer:
     """Byte-level BPE with merges learned by ``train_bpe``."""
 

@@ -1,7 +1,8 @@
 """Assignment 05's checks accept valid alternatives and reject the classic bugs, visible and hidden."""
 
 from autograder.checks import causal as checks
-from autograder.reference import attention as reference
+
+__all__ = ["BUGGY", "COMMON", "VALID", "checks"]  # what tests/test_check_catalogue.py reads
 
 COMMON = """
 import torch
@@ -42,39 +43,80 @@ class Dropout(nn.Module):
 VALID = [
     ("causal_mask", "def causal_mask(n):\n    return ~torch.tril(torch.ones(n, n)).bool()"),
     ("causal_mask", "def causal_mask(n):\n    i = torch.arange(n)\n    return i[None, :] > i[:, None]"),
-    ("masked_attention_weights", "def masked_attention_weights(scores):\n    n = scores.shape[-1]\n"
-     "    additive = torch.zeros(n, n).masked_fill(torch.ones(n, n).triu(1).bool(), float('-inf'))\n"
-     "    return torch.softmax(scores + additive, dim=-1)"),
-    ("mask_and_renormalize", "def mask_and_renormalize(w):\n    kept = w * torch.tril(torch.ones_like(w))\n"
-     "    return kept / kept.sum(-1, keepdim=True)"),
-    ("Dropout", DROPOUT.format(body="if not self.training: return x\n        "
-                                    "return torch.where(torch.rand(x.shape) < self.p, 0.0, x / (1 - self.p))")),
+    (
+        "masked_attention_weights",
+        "def masked_attention_weights(scores):\n    n = scores.shape[-1]\n"
+        "    additive = torch.zeros(n, n).masked_fill(torch.ones(n, n).triu(1).bool(), float('-inf'))\n"
+        "    return torch.softmax(scores + additive, dim=-1)",
+    ),
+    (
+        "mask_and_renormalize",
+        "def mask_and_renormalize(w):\n    kept = w * torch.tril(torch.ones_like(w))\n"
+        "    return kept / kept.sum(-1, keepdim=True)",
+    ),
+    (
+        "Dropout",
+        DROPOUT.format(
+            body="if not self.training: return x\n        "
+            "return torch.where(torch.rand(x.shape) < self.p, 0.0, x / (1 - self.p))"
+        ),
+    ),
     ("CausalAttention", CAUSAL.format(mask=TRIU, masking=TRIU_MASKING)),
-    ("CausalAttention", CAUSAL.format(mask="torch.tril(torch.ones(context_length, context_length))",
-                                      masking="scores = scores.masked_fill(self.mask[:t, :t] == 0, float('-inf'))")),
+    (
+        "CausalAttention",
+        CAUSAL.format(
+            mask="torch.tril(torch.ones(context_length, context_length))",
+            masking="scores = scores.masked_fill(self.mask[:t, :t] == 0, float('-inf'))",
+        ),
+    ),
 ]
 
 BUGGY = [
     ("causal_mask", "def causal_mask(n):\n    return torch.ones(n, n, dtype=torch.bool).tril(-1)", "wrong triangle"),
     ("causal_mask", "def causal_mask(n):\n    return torch.ones(n, n, dtype=torch.bool).tril()", "the opposite"),
-    ("masked_attention_weights", "def masked_attention_weights(scores):\n    n = scores.shape[-1]\n"
-     "    return torch.softmax(scores.masked_fill(torch.ones(n, n).triu(1).bool(), 0.0), dim=-1)", "-inf, not 0"),
-    ("masked_attention_weights", "def masked_attention_weights(scores):\n    n = scores.shape[-1]\n"
-     "    return torch.softmax(scores, dim=-1).masked_fill(torch.ones(n, n).triu(1).bool(), 0.0)", "*before* the softmax"),
-    ("mask_and_renormalize", "def mask_and_renormalize(w):\n    return w * torch.tril(torch.ones_like(w))", "divide each row"),
-    ("Dropout", DROPOUT.format(body="if not self.training: return x\n        return x * (torch.rand(x.shape) >= self.p)"),
-     "1 / (1 - p)"),
+    (
+        "masked_attention_weights",
+        "def masked_attention_weights(scores):\n    n = scores.shape[-1]\n"
+        "    return torch.softmax(scores.masked_fill(torch.ones(n, n).triu(1).bool(), 0.0), dim=-1)",
+        "-inf, not 0",
+    ),
+    (
+        "masked_attention_weights",
+        "def masked_attention_weights(scores):\n    n = scores.shape[-1]\n"
+        "    return torch.softmax(scores, dim=-1).masked_fill(torch.ones(n, n).triu(1).bool(), 0.0)",
+        "*before* the softmax",
+    ),
+    (
+        "mask_and_renormalize",
+        "def mask_and_renormalize(w):\n    return w * torch.tril(torch.ones_like(w))",
+        "divide each row",
+    ),
+    (
+        "Dropout",
+        DROPOUT.format(body="if not self.training: return x\n        return x * (torch.rand(x.shape) >= self.p)"),
+        "1 / (1 - p)",
+    ),
     ("Dropout", DROPOUT.format(body="return x * (torch.rand(x.shape) >= self.p) / (1 - self.p)"), "eval mode"),
-    ("Dropout", DROPOUT.format(body="if not self.training: return x\n"
-                                    "        return x * (torch.rand(x.shape) >= 0.5) / 0.5"), "wrong fraction"),
-    ("CausalAttention", CAUSAL.format(mask=TRIU, masking="scores = scores.masked_fill(self.mask.bool()[:t, :t].T, -torch.inf)"),
-     "must not see later tokens"),
+    (
+        "Dropout",
+        DROPOUT.format(body="if not self.training: return x\n        return x * (torch.rand(x.shape) >= 0.5) / 0.5"),
+        "wrong fraction",
+    ),
+    (
+        "CausalAttention",
+        CAUSAL.format(mask=TRIU, masking="scores = scores.masked_fill(self.mask.bool()[:t, :t].T, -torch.inf)"),
+        "must not see later tokens",
+    ),
     ("CausalAttention", CAUSAL.format(mask=TRIU, masking="pass"), "must not see later tokens"),
-    ("CausalAttention", CAUSAL.format(mask=TRIU, masking="scores = scores.masked_fill(self.mask.bool(), -torch.inf)"),
-     "raised RuntimeError"),
+    (
+        "CausalAttention",
+        CAUSAL.format(mask=TRIU, masking="scores = scores.masked_fill(self.mask.bool(), -torch.inf)"),
+        "raised RuntimeError",
+    ),
     ("CausalAttention", CAUSAL.format(mask=TRIU, masking=TRIU_MASKING).replace(" / k.shape[-1] ** 0.5", ""), "√d_out"),
-    ("CausalAttention", CAUSAL.format(mask=TRIU, masking=TRIU_MASKING).replace("self.dropout(torch.softmax", "(torch.softmax"),
-     "dropout=0.5 changed nothing"),
+    (
+        "CausalAttention",
+        CAUSAL.format(mask=TRIU, masking=TRIU_MASKING).replace("self.dropout(torch.softmax", "(torch.softmax"),
+        "dropout=0.5 changed nothing",
+    ),
 ]
-
-EXERCISES = ["causal_mask", "masked_attention_weights", "mask_and_renormalize", "Dropout", "CausalAttention"]

@@ -1,7 +1,8 @@
 """Assignment 02's checks accept valid alternatives and reject the classic bugs, visible and hidden."""
 
 from autograder.checks import embeddings as checks
-from autograder.reference import embeddings as reference
+
+__all__ = ["BUGGY", "COMMON", "VALID", "checks"]  # what tests/test_check_catalogue.py reads
 
 COMMON = """
 import torch
@@ -21,81 +22,150 @@ class SlidingWindowDataset(Dataset):
 """
 
 VALID = [
-    ("count_bigrams", "def count_bigrams(sentences, vocab):\n"
-     "    c = torch.zeros(len(vocab), len(vocab), dtype=torch.long)\n"
-     "    for s in sentences:\n        for i in range(len(s) - 1):\n"
-     "            c[vocab.index(s[i]), vocab.index(s[i + 1])] += 1\n    return c"),
-    ("bigram_probabilities", "def bigram_probabilities(counts):\n"
-     "    p = counts.float()\n    rows = p.sum(1, keepdim=True)\n"
-     "    p = p / rows\n    p[rows.squeeze(1) == 0] = 1 / counts.shape[1]\n    return p"),
-    ("predict_next", "def predict_next(p, vocab, word):\n    row = p[vocab.index(word)].tolist()\n"
-     "    return vocab[row.index(max(row))]"),
+    (
+        "count_bigrams",
+        "def count_bigrams(sentences, vocab):\n"
+        "    c = torch.zeros(len(vocab), len(vocab), dtype=torch.long)\n"
+        "    for s in sentences:\n        for i in range(len(s) - 1):\n"
+        "            c[vocab.index(s[i]), vocab.index(s[i + 1])] += 1\n    return c",
+    ),
+    (
+        "bigram_probabilities",
+        "def bigram_probabilities(counts):\n"
+        "    p = counts.float()\n    rows = p.sum(1, keepdim=True)\n"
+        "    p = p / rows\n    p[rows.squeeze(1) == 0] = 1 / counts.shape[1]\n    return p",
+    ),
+    (
+        "predict_next",
+        "def predict_next(p, vocab, word):\n    row = p[vocab.index(word)].tolist()\n"
+        "    return vocab[row.index(max(row))]",
+    ),
     ("SlidingWindowDataset", ""),
-    ("create_dataloader", "def create_dataloader(ids, batch_size, max_length, stride, shuffle=True, drop_last=True, seed=0):\n"
-     "    g = torch.Generator()\n    g.manual_seed(seed)\n"
-     "    return DataLoader(SlidingWindowDataset(ids, max_length, stride), batch_size, shuffle=shuffle,"
-     " drop_last=drop_last, generator=g)"),
-    ("one_hot_embedding", "def one_hot_embedding(ids, weight):\n"
-     "    eye = torch.eye(weight.shape[0], dtype=weight.dtype)\n    return eye[ids] @ weight"),
-    ("one_hot_embedding", "def one_hot_embedding(ids, weight):\n"
-     "    return torch.einsum('...v,vd->...d', nn.functional.one_hot(ids, weight.shape[0]).float(), weight)"),
-    ("InputEmbedding", "class InputEmbedding(nn.Module):\n    def __init__(self, vocab_size, context_length, dim):\n"
-     "        super().__init__()\n        self.position_embedding = nn.Embedding(context_length, dim)\n"
-     "        self.token_embedding = nn.Embedding(vocab_size, dim)\n    def forward(self, ids):\n"
-     "        b, t = ids.shape\n        pos = self.position_embedding.weight[:t].unsqueeze(0).expand(b, t, -1)\n"
-     "        return pos + self.token_embedding(ids)"),
-    ("cosine_similarity", "def cosine_similarity(a, b):\n"
-     "    return nn.functional.cosine_similarity(a, b, dim=-1, eps=0)"),
-    ("nearest_neighbours", "def nearest_neighbours(vectors, index, k):\n"
-     "    unit = vectors / vectors.norm(dim=1, keepdim=True)\n    sims = (unit @ unit[index]).tolist()\n"
-     "    order = sorted((i for i in range(len(sims)) if i != index), key=lambda i: -sims[i])\n    return order[:k]"),
+    (
+        "create_dataloader",
+        "def create_dataloader(ids, batch_size, max_length, stride, shuffle=True, drop_last=True, seed=0):\n"
+        "    g = torch.Generator()\n    g.manual_seed(seed)\n"
+        "    return DataLoader(SlidingWindowDataset(ids, max_length, stride), batch_size, shuffle=shuffle,"
+        " drop_last=drop_last, generator=g)",
+    ),
+    (
+        "one_hot_embedding",
+        "def one_hot_embedding(ids, weight):\n"
+        "    eye = torch.eye(weight.shape[0], dtype=weight.dtype)\n    return eye[ids] @ weight",
+    ),
+    (
+        "one_hot_embedding",
+        "def one_hot_embedding(ids, weight):\n"
+        "    return torch.einsum('...v,vd->...d', nn.functional.one_hot(ids, weight.shape[0]).float(), weight)",
+    ),
+    (
+        "InputEmbedding",
+        "class InputEmbedding(nn.Module):\n    def __init__(self, vocab_size, context_length, dim):\n"
+        "        super().__init__()\n        self.position_embedding = nn.Embedding(context_length, dim)\n"
+        "        self.token_embedding = nn.Embedding(vocab_size, dim)\n    def forward(self, ids):\n"
+        "        b, t = ids.shape\n        pos = self.position_embedding.weight[:t].unsqueeze(0).expand(b, t, -1)\n"
+        "        return pos + self.token_embedding(ids)",
+    ),
+    (
+        "cosine_similarity",
+        "def cosine_similarity(a, b):\n    return nn.functional.cosine_similarity(a, b, dim=-1, eps=0)",
+    ),
+    (
+        "nearest_neighbours",
+        "def nearest_neighbours(vectors, index, k):\n"
+        "    unit = vectors / vectors.norm(dim=1, keepdim=True)\n    sims = (unit @ unit[index]).tolist()\n"
+        "    order = sorted((i for i in range(len(sims)) if i != index), key=lambda i: -sims[i])\n    return order[:k]",
+    ),
 ]
 
 BUGGY = [
-    ("count_bigrams", "def count_bigrams(sentences, vocab):\n"
-     "    words = [w for s in sentences for w in s]\n    c = torch.zeros(len(vocab), len(vocab), dtype=torch.long)\n"
-     "    for a, b in zip(words, words[1:]): c[vocab.index(a), vocab.index(b)] += 1\n    return c",
-     "only inside a sentence"),
-    ("count_bigrams", "def count_bigrams(sentences, vocab):\n"
-     "    c = torch.zeros(len(vocab), len(vocab), dtype=torch.long)\n"
-     "    for s in sentences:\n        for a, b in zip(s, s[1:]): c[vocab.index(b), vocab.index(a)] += 1\n    return c",
-     "row = previous word"),
-    ("bigram_probabilities", "def bigram_probabilities(counts):\n    return counts.float() / counts.float().sum(0, keepdim=True)",
-     "values differ"),
-    ("bigram_probabilities", "def bigram_probabilities(counts):\n    return counts.float() / counts.float().sum(1, keepdim=True)",
-     "uniform distribution"),
-    ("predict_next", "def predict_next(p, vocab, word):\n    return vocab[int(p[:, vocab.index(word)].argmax())]",
-     "largest probability"),
-    ("SlidingWindowDataset", "class SlidingWindowDataset(SlidingWindowDataset):\n    def __getitem__(self, i):\n"
-     "        return self.pairs[i][0], self.pairs[i][0]", "shifted by one"),
-    ("SlidingWindowDataset", "class SlidingWindowDataset(Dataset):\n    def __init__(self, ids, max_length, stride):\n"
-     "        self.ids, self.n, self.s = ids, max_length, stride\n"
-     "    def __len__(self):\n        return len(range(0, len(self.ids) - self.n + 1, self.s))\n"
-     "    def __getitem__(self, i):\n        s = i * self.s\n"
-     "        return torch.tensor(self.ids[s:s + self.n]), torch.tensor(self.ids[s + 1:s + self.n + 1])",
-     "number of windows"),
-    ("create_dataloader", "def create_dataloader(ids, batch_size, max_length, stride, shuffle=True, drop_last=True, seed=0):\n"
-     "    return DataLoader(SlidingWindowDataset(ids, max_length, stride), batch_size, shuffle=shuffle)",
-     "drop_last"),
-    ("create_dataloader", "def create_dataloader(ids, batch_size, max_length, stride, shuffle=True, drop_last=True, seed=0):\n"
-     "    return DataLoader(SlidingWindowDataset(ids, max_length, stride), batch_size, shuffle=shuffle, drop_last=drop_last)",
-     "same seed"),
-    ("one_hot_embedding", "def one_hot_embedding(ids, weight):\n"
-     "    return nn.functional.one_hot(ids, weight.shape[0]).float() @ weight.T", "one_hot"),
-    ("InputEmbedding", "class InputEmbedding(nn.Module):\n    def __init__(self, vocab_size, context_length, dim):\n"
-     "        super().__init__()\n        self.token_embedding = nn.Embedding(vocab_size, dim)\n"
-     "        self.position_embedding = nn.Embedding(context_length, dim)\n"
-     "    def forward(self, ids):\n        return self.token_embedding(ids)", "embeddings of positions"),
-    ("InputEmbedding", "class InputEmbedding(nn.Module):\n    def __init__(self, vocab_size, context_length, dim):\n"
-     "        super().__init__()\n        self.token_embedding = nn.Embedding(vocab_size, dim)\n"
-     "        self.position_embedding = nn.Embedding(context_length, dim)\n"
-     "    def forward(self, ids):\n        return self.token_embedding(ids) + self.position_embedding.weight",
-     "positions 0..tokens-1"),
-    ("cosine_similarity", "def cosine_similarity(a, b):\n    return (a * b).sum(-1) / a.norm(dim=-1)", "product of the two norms"),
-    ("nearest_neighbours", "def nearest_neighbours(vectors, index, k):\n"
-     "    sims = nn.functional.cosine_similarity(vectors, vectors[index], dim=-1)\n    return sims.topk(k).indices.tolist()",
-     "not its own neighbour"),
+    (
+        "count_bigrams",
+        "def count_bigrams(sentences, vocab):\n"
+        "    words = [w for s in sentences for w in s]\n    c = torch.zeros(len(vocab), len(vocab), dtype=torch.long)\n"
+        "    for a, b in zip(words, words[1:]): c[vocab.index(a), vocab.index(b)] += 1\n    return c",
+        "only inside a sentence",
+    ),
+    (
+        "count_bigrams",
+        "def count_bigrams(sentences, vocab):\n"
+        "    c = torch.zeros(len(vocab), len(vocab), dtype=torch.long)\n"
+        "    for s in sentences:\n        for a, b in zip(s, s[1:]): c[vocab.index(b), vocab.index(a)] += 1\n    return c",
+        "row = previous word",
+    ),
+    (
+        "bigram_probabilities",
+        "def bigram_probabilities(counts):\n    return counts.float() / counts.float().sum(0, keepdim=True)",
+        "values differ",
+    ),
+    (
+        "bigram_probabilities",
+        "def bigram_probabilities(counts):\n    return counts.float() / counts.float().sum(1, keepdim=True)",
+        "uniform distribution",
+    ),
+    (
+        "predict_next",
+        "def predict_next(p, vocab, word):\n    return vocab[int(p[:, vocab.index(word)].argmax())]",
+        "largest probability",
+    ),
+    (
+        "SlidingWindowDataset",
+        "class SlidingWindowDataset(SlidingWindowDataset):\n    def __getitem__(self, i):\n"
+        "        return self.pairs[i][0], self.pairs[i][0]",
+        "shifted by one",
+    ),
+    (
+        "SlidingWindowDataset",
+        "class SlidingWindowDataset(Dataset):\n    def __init__(self, ids, max_length, stride):\n"
+        "        self.ids, self.n, self.s = ids, max_length, stride\n"
+        "    def __len__(self):\n        return len(range(0, len(self.ids) - self.n + 1, self.s))\n"
+        "    def __getitem__(self, i):\n        s = i * self.s\n"
+        "        return torch.tensor(self.ids[s:s + self.n]), torch.tensor(self.ids[s + 1:s + self.n + 1])",
+        "number of windows",
+    ),
+    (
+        "create_dataloader",
+        "def create_dataloader(ids, batch_size, max_length, stride, shuffle=True, drop_last=True, seed=0):\n"
+        "    return DataLoader(SlidingWindowDataset(ids, max_length, stride), batch_size, shuffle=shuffle)",
+        "drop_last",
+    ),
+    (
+        "create_dataloader",
+        "def create_dataloader(ids, batch_size, max_length, stride, shuffle=True, drop_last=True, seed=0):\n"
+        "    return DataLoader(SlidingWindowDataset(ids, max_length, stride), batch_size, shuffle=shuffle, drop_last=drop_last)",
+        "same seed",
+    ),
+    (
+        "one_hot_embedding",
+        "def one_hot_embedding(ids, weight):\n"
+        "    return nn.functional.one_hot(ids, weight.shape[0]).float() @ weight.T",
+        "one_hot",
+    ),
+    (
+        "InputEmbedding",
+        "class InputEmbedding(nn.Module):\n    def __init__(self, vocab_size, context_length, dim):\n"
+        "        super().__init__()\n        self.token_embedding = nn.Embedding(vocab_size, dim)\n"
+        "        self.position_embedding = nn.Embedding(context_length, dim)\n"
+        "    def forward(self, ids):\n        return self.token_embedding(ids)",
+        "embeddings of positions",
+    ),
+    (
+        "InputEmbedding",
+        "class InputEmbedding(nn.Module):\n    def __init__(self, vocab_size, context_length, dim):\n"
+        "        super().__init__()\n        self.token_embedding = nn.Embedding(vocab_size, dim)\n"
+        "        self.position_embedding = nn.Embedding(context_length, dim)\n"
+        "    def forward(self, ids):\n        return self.token_embedding(ids) + self.position_embedding.weight",
+        "positions 0..tokens-1",
+    ),
+    (
+        "cosine_similarity",
+        "def cosine_similarity(a, b):\n    return (a * b).sum(-1) / a.norm(dim=-1)",
+        "product of the two norms",
+    ),
+    (
+        "nearest_neighbours",
+        "def nearest_neighbours(vectors, index, k):\n"
+        "    sims = nn.functional.cosine_similarity(vectors, vectors[index], dim=-1)\n    return sims.topk(k).indices.tolist()",
+        "not its own neighbour",
+    ),
 ]
-
-EXERCISES = ["count_bigrams", "bigram_probabilities", "predict_next", "SlidingWindowDataset", "create_dataloader",
-             "one_hot_embedding", "InputEmbedding", "cosine_similarity", "nearest_neighbours"]

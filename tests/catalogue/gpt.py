@@ -1,15 +1,8 @@
 """Assignment 07's checks accept valid alternatives and reject the classic bugs, visible and hidden."""
 
-from types import SimpleNamespace
-
 from autograder.checks import gpt as checks
-from autograder.reference import finetuning, gpt, gpt2_weights, training
 
-reference = SimpleNamespace(**{name: getattr(module, name) for module, names in [
-    (gpt, ["LayerNorm", "GELU", "FeedForward", "TransformerBlock", "GPTModel", "gpt_parameter_count", "generate"]),
-    (training, ["batch_loss", "training_step", "save_checkpoint", "load_checkpoint"]),
-    (gpt2_weights, ["load_gpt2_weights"]),
-    (finetuning, ["prepare_for_classification", "instruction_collate"])] for name in names})
+__all__ = ["BUGGY", "COMMON", "VALID", "checks"]  # what tests/test_check_catalogue.py reads
 
 COMMON = """
 import math
@@ -56,8 +49,10 @@ class TransformerBlock(nn.Module):
     def forward(self, x):
         {body}
 """
-PRE_NORM = ("shortcut = x\n        x = self.drop_shortcut(self.att(self.norm1(x))) + shortcut\n"
-            "        shortcut = x\n        return self.drop_shortcut(self.ff(self.norm2(x))) + shortcut")
+PRE_NORM = (
+    "shortcut = x\n        x = self.drop_shortcut(self.att(self.norm1(x))) + shortcut\n"
+    "        shortcut = x\n        return self.drop_shortcut(self.ff(self.norm2(x))) + shortcut"
+)
 MODEL = """
 class GPTModel(nn.Module):
     def __init__(self, cfg):
@@ -154,30 +149,62 @@ def instruction_collate(batch, pad_id, ignore_index=-100, max_length=None, mask_
 KEEP_FIRST_END = "ignore_index if i >= len(ids) else t"
 
 VALID = [
-    ("LayerNorm", LAYER_NORM.format(body="var, mean = torch.var_mean(x, dim=-1, keepdim=True, unbiased=False)\n"
-                                         "        return (x - mean) * torch.rsqrt(var + self.eps) * self.scale + self.shift")),
-    ("LayerNorm", LAYER_NORM.format(body="return nn.functional.layer_norm(x, self.scale.shape, self.scale, self.shift, self.eps)")),
+    (
+        "LayerNorm",
+        LAYER_NORM.format(
+            body="var, mean = torch.var_mean(x, dim=-1, keepdim=True, unbiased=False)\n"
+            "        return (x - mean) * torch.rsqrt(var + self.eps) * self.scale + self.shift"
+        ),
+    ),
+    (
+        "LayerNorm",
+        LAYER_NORM.format(
+            body="return nn.functional.layer_norm(x, self.scale.shape, self.scale, self.shift, self.eps)"
+        ),
+    ),
     ("GELU", GELU_CLASS.format(body="nn.functional.gelu(x, approximate='tanh')")),
-    ("GELU", GELU_CLASS.format(body="x * torch.sigmoid(2 * math.sqrt(2 / math.pi) * (x + 0.044715 * torch.pow(x, 3)))")),
+    (
+        "GELU",
+        GELU_CLASS.format(body="x * torch.sigmoid(2 * math.sqrt(2 / math.pi) * (x + 0.044715 * torch.pow(x, 3)))"),
+    ),
     ("FeedForward", FEED_FORWARD.format(activation="nn.GELU(approximate='tanh')")),
     ("TransformerBlock", BLOCK.format(body=PRE_NORM)),
-    ("GPTModel", MODEL.format(body="x = self.tok_emb(ids) + self.pos_emb.weight[:ids.shape[-1]]\n"
-                                   "        return self.out_head(self.final_norm(self.trf_blocks(self.drop_emb(x))))")),
-    ("gpt_parameter_count", MODEL.format(body="pass") + "def gpt_parameter_count(config, tied=False):\n"
-     "    model = GPTModel({**config, 'vocab_size': 1, 'context_length': 1})\n"
-     "    d = config['emb_dim']\n"
-     "    body = sum(p.numel() for p in model.parameters()) - 3 * d\n"
-     "    return body + (1 if tied else 2) * config['vocab_size'] * d + config['context_length'] * d\n"),
-    ("generate", GENERATE.format(crop="[:, -context_length:]",
-                                 sample="p = torch.exp(logits / temperature - (logits / temperature).max(-1, keepdim=True).values)\n"
-                                        "            p = p / p.sum(-1, keepdim=True)")),
-    ("batch_loss", "def batch_loss(model, input_ids, target_ids):\n"
-                   "    log_p = torch.log_softmax(model(input_ids), dim=-1)\n"
-                   "    keep = target_ids != -100\n"
-                   "    picked = log_p.gather(-1, target_ids.clamp(min=0).unsqueeze(-1)).squeeze(-1)\n"
-                   "    return -(picked * keep).sum() / keep.sum()\n"),
+    (
+        "GPTModel",
+        MODEL.format(
+            body="x = self.tok_emb(ids) + self.pos_emb.weight[:ids.shape[-1]]\n"
+            "        return self.out_head(self.final_norm(self.trf_blocks(self.drop_emb(x))))"
+        ),
+    ),
+    (
+        "gpt_parameter_count",
+        MODEL.format(body="pass") + "def gpt_parameter_count(config, tied=False):\n"
+        "    model = GPTModel({**config, 'vocab_size': 1, 'context_length': 1})\n"
+        "    d = config['emb_dim']\n"
+        "    body = sum(p.numel() for p in model.parameters()) - 3 * d\n"
+        "    return body + (1 if tied else 2) * config['vocab_size'] * d + config['context_length'] * d\n",
+    ),
+    (
+        "generate",
+        GENERATE.format(
+            crop="[:, -context_length:]",
+            sample="p = torch.exp(logits / temperature - (logits / temperature).max(-1, keepdim=True).values)\n"
+            "            p = p / p.sum(-1, keepdim=True)",
+        ),
+    ),
+    (
+        "batch_loss",
+        "def batch_loss(model, input_ids, target_ids):\n"
+        "    log_p = torch.log_softmax(model(input_ids), dim=-1)\n"
+        "    keep = target_ids != -100\n"
+        "    picked = log_p.gather(-1, target_ids.clamp(min=0).unsqueeze(-1)).squeeze(-1)\n"
+        "    return -(picked * keep).sum() / keep.sum()\n",
+    ),
     ("training_step", TRAINING_STEP.format(clear="for p in model.parameters(): p.grad = None")),
-    ("save_checkpoint", SAVE.format(content="dict(model=model.state_dict(), optimizer=optimizer.state_dict(), step=step, note='v1')")),
+    (
+        "save_checkpoint",
+        SAVE.format(content="dict(model=model.state_dict(), optimizer=optimizer.state_dict(), step=step, note='v1')"),
+    ),
     ("load_checkpoint", LOAD.format(optimizer="optimizer.load_state_dict(state['optimizer'])")),
     ("load_gpt2_weights", GPT2.format(transpose="t(w)")),
     ("prepare_for_classification", PREPARE.format(first=FREEZE, second=NEW_HEAD)),
@@ -185,55 +212,108 @@ VALID = [
 ]
 
 BUGGY = [
-    ("LayerNorm", LAYER_NORM.format(body="return self.scale * (x - x.mean(-1, keepdim=True)) / torch.sqrt(x.var(-1, keepdim=True) + self.eps) + self.shift"),
-     "unbiased=False"),
-    ("LayerNorm", LAYER_NORM.format(body="return self.scale * (x - x.mean(-1, keepdim=True)) / x.std(-1, keepdim=True, unbiased=False) + self.shift"),
-     "eps inside the square root"),
+    (
+        "LayerNorm",
+        LAYER_NORM.format(
+            body="return self.scale * (x - x.mean(-1, keepdim=True)) / torch.sqrt(x.var(-1, keepdim=True) + self.eps) + self.shift"
+        ),
+        "unbiased=False",
+    ),
+    (
+        "LayerNorm",
+        LAYER_NORM.format(
+            body="return self.scale * (x - x.mean(-1, keepdim=True)) / x.std(-1, keepdim=True, unbiased=False) + self.shift"
+        ),
+        "eps inside the square root",
+    ),
     ("GELU", GELU_CLASS.format(body="nn.functional.gelu(x)"), "tanh approximation"),
-    ("GELU", GELU_CLASS.format(body="0.5 * x * (1 + torch.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 2)))"),
-     "tanh approximation"),
+    (
+        "GELU",
+        GELU_CLASS.format(body="0.5 * x * (1 + torch.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 2)))"),
+        "tanh approximation",
+    ),
     ("FeedForward", FEED_FORWARD.format(activation="nn.ReLU()"), "GELU()"),
-    ("TransformerBlock", BLOCK.format(body="x = self.norm1(x + self.drop_shortcut(self.att(x)))\n"
-                                           "        return self.norm2(x + self.drop_shortcut(self.ff(x)))"), "pre-norm"),
-    ("TransformerBlock", BLOCK.format(body="x = x + self.drop_shortcut(self.att(self.norm1(x)))\n"
-                                           "        return self.drop_shortcut(self.ff(self.norm2(x)))"), "two shortcuts"),
-    ("GPTModel", MODEL.format(body="return self.out_head(self.final_norm(self.trf_blocks(self.drop_emb(self.tok_emb(ids)))))"),
-     "pos_emb(arange(tokens))"),
-    ("gpt_parameter_count", "def gpt_parameter_count(config, tied=False):\n"
-     "    d, v = config['emb_dim'], config['vocab_size']\n"
-     "    block = 4 * d * d + d + 8 * d * d + 5 * d + 4 * d\n"  # forgets the Q, K, V biases
-     "    return v * d + config['context_length'] * d + config['n_layers'] * block + 2 * d + (0 if tied else v * d)\n",
-     "biases only with qkv_bias"),
-    ("gpt_parameter_count", "def gpt_parameter_count(config, tied=False):\n"  # counts the head even when tied
-     "    d, v = config['emb_dim'], config['vocab_size']\n"
-     "    block = 4 * d * d + (3 * d if config['qkv_bias'] else 0) + d + 8 * d * d + 5 * d + 4 * d\n"
-     "    return 2 * v * d + config['context_length'] * d + config['n_layers'] * block + 2 * d\n",
-     "not counted when tied"),
+    (
+        "TransformerBlock",
+        BLOCK.format(
+            body="x = self.norm1(x + self.drop_shortcut(self.att(x)))\n"
+            "        return self.norm2(x + self.drop_shortcut(self.ff(x)))"
+        ),
+        "pre-norm",
+    ),
+    (
+        "TransformerBlock",
+        BLOCK.format(
+            body="x = x + self.drop_shortcut(self.att(self.norm1(x)))\n"
+            "        return self.drop_shortcut(self.ff(self.norm2(x)))"
+        ),
+        "two shortcuts",
+    ),
+    (
+        "GPTModel",
+        MODEL.format(body="return self.out_head(self.final_norm(self.trf_blocks(self.drop_emb(self.tok_emb(ids)))))"),
+        "pos_emb(arange(tokens))",
+    ),
+    (
+        "gpt_parameter_count",
+        "def gpt_parameter_count(config, tied=False):\n"
+        "    d, v = config['emb_dim'], config['vocab_size']\n"
+        "    block = 4 * d * d + d + 8 * d * d + 5 * d + 4 * d\n"  # forgets the Q, K, V biases
+        "    return v * d + config['context_length'] * d + config['n_layers'] * block + 2 * d + (0 if tied else v * d)\n",
+        "biases only with qkv_bias",
+    ),
+    (
+        "gpt_parameter_count",
+        "def gpt_parameter_count(config, tied=False):\n"  # counts the head even when tied
+        "    d, v = config['emb_dim'], config['vocab_size']\n"
+        "    block = 4 * d * d + (3 * d if config['qkv_bias'] else 0) + d + 8 * d * d + 5 * d + 4 * d\n"
+        "    return 2 * v * d + config['context_length'] * d + config['n_layers'] * block + 2 * d\n",
+        "not counted when tied",
+    ),
     ("generate", GENERATE.format(crop="", sample="p = torch.softmax(logits / temperature, dim=-1)"), "crop the input"),
-    ("generate", GENERATE.format(crop="[:, -context_length:]", sample="p = torch.softmax(logits, dim=-1) / temperature"),
-     "softmax(logits / temperature)"),
-    ("batch_loss", "def batch_loss(model, input_ids, target_ids):\n"
-                   "    probabilities = torch.softmax(model(input_ids), dim=-1)\n"
-                   "    return nn.functional.cross_entropy(probabilities.flatten(0, 1), target_ids.flatten())\n",
-     "raw logits (no softmax)"),
-    ("batch_loss", "def batch_loss(model, input_ids, target_ids):\n"
-                   "    return nn.functional.cross_entropy(model(input_ids).flatten(0, 1), target_ids.flatten()).item()\n",
-     "no .item()"),
-    ("batch_loss", "def batch_loss(model, input_ids, target_ids):\n"  # shifts targets that are already shifted
-                   "    logits = model(input_ids)[:, :-1]\n"
-                   "    return nn.functional.cross_entropy(logits.flatten(0, 1), target_ids[:, 1:].flatten())\n",
-     "the loss of the batch"),
+    (
+        "generate",
+        GENERATE.format(crop="[:, -context_length:]", sample="p = torch.softmax(logits, dim=-1) / temperature"),
+        "softmax(logits / temperature)",
+    ),
+    (
+        "batch_loss",
+        "def batch_loss(model, input_ids, target_ids):\n"
+        "    probabilities = torch.softmax(model(input_ids), dim=-1)\n"
+        "    return nn.functional.cross_entropy(probabilities.flatten(0, 1), target_ids.flatten())\n",
+        "raw logits (no softmax)",
+    ),
+    (
+        "batch_loss",
+        "def batch_loss(model, input_ids, target_ids):\n"
+        "    return nn.functional.cross_entropy(model(input_ids).flatten(0, 1), target_ids.flatten()).item()\n",
+        "no .item()",
+    ),
+    (
+        "batch_loss",
+        "def batch_loss(model, input_ids, target_ids):\n"  # shifts targets that are already shifted
+        "    logits = model(input_ids)[:, :-1]\n"
+        "    return nn.functional.cross_entropy(logits.flatten(0, 1), target_ids[:, 1:].flatten())\n",
+        "the loss of the batch",
+    ),
     ("training_step", TRAINING_STEP.format(clear="pass"), "without zero_grad"),
     ("save_checkpoint", SAVE.format(content="{'model': model.state_dict(), 'step': step}"), "optimizer.state_dict()"),
-    ("save_checkpoint", SAVE.format(content="{'model': model, 'optimizer': optimizer, 'step': step}"), "could not be loaded"),
+    (
+        "save_checkpoint",
+        SAVE.format(content="{'model': model, 'optimizer': optimizer, 'step': step}"),
+        "could not be loaded",
+    ),
     ("load_checkpoint", LOAD.format(optimizer="pass"), "optimizer's state"),
     ("load_gpt2_weights", GPT2.format(transpose="w"), "transpose"),
     ("prepare_for_classification", PREPARE.format(first=NEW_HEAD, second=FREEZE), "trainable parameters"),
-    ("instruction_collate", COLLATE.format(target="ignore_index if i >= len(ids) - 1 else t"), "keep the first end token"),
-    ("instruction_collate", COLLATE.format(target=KEEP_FIRST_END).replace("x, y = row[:-1], row[1:]", "x, y = row[:-1], row[:-1]"),
-     "targets = padded[1:]"),
+    (
+        "instruction_collate",
+        COLLATE.format(target="ignore_index if i >= len(ids) - 1 else t"),
+        "keep the first end token",
+    ),
+    (
+        "instruction_collate",
+        COLLATE.format(target=KEEP_FIRST_END).replace("x, y = row[:-1], row[1:]", "x, y = row[:-1], row[:-1]"),
+        "targets = padded[1:]",
+    ),
 ]
-
-EXERCISES = ["LayerNorm", "GELU", "FeedForward", "TransformerBlock", "GPTModel", "gpt_parameter_count", "generate",
-             "batch_loss", "training_step", "save_checkpoint", "load_checkpoint", "load_gpt2_weights",
-             "prepare_for_classification", "instruction_collate"]

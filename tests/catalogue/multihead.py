@@ -1,7 +1,8 @@
 """Assignment 06's checks accept valid alternatives and reject the classic bugs, visible and hidden."""
 
 from autograder.checks import multihead as checks
-from autograder.reference import attention as reference
+
+__all__ = ["BUGGY", "COMMON", "VALID", "checks"]  # what tests/test_check_catalogue.py reads
 
 COMMON = """
 import torch
@@ -28,10 +29,14 @@ class MultiHeadAttention(nn.Module):
         {attend}
         return self.out_proj({merge})
 """
-SPLIT = ("q, k, v = (layer(x).view(b, t, self.h, self.hd).transpose(1, 2) "
-         "for layer in (self.W_query, self.W_key, self.W_value))")
-ATTEND = ("s = (q @ k.transpose(-2, -1) / self.hd ** 0.5).masked_fill(self.mask[:t, :t], -torch.inf)\n"
-          "        c = self.dropout(s.softmax(-1)) @ v")
+SPLIT = (
+    "q, k, v = (layer(x).view(b, t, self.h, self.hd).transpose(1, 2) "
+    "for layer in (self.W_query, self.W_key, self.W_value))"
+)
+ATTEND = (
+    "s = (q @ k.transpose(-2, -1) / self.hd ** 0.5).masked_fill(self.mask[:t, :t], -torch.inf)\n"
+    "        c = self.dropout(s.softmax(-1)) @ v"
+)
 MERGE = "c.transpose(1, 2).reshape(b, t, -1)"
 SDPA = """
 class MultiHeadAttentionSDPA(MultiHeadAttention):
@@ -57,46 +62,90 @@ def load_heads_into_mha(wrapper, mha):
         mha.out_proj.weight.copy_(torch.eye(mha.out_proj.weight.shape[0]))
         mha.out_proj.bias.zero_()
 """
-LOAD_COPY = ("for h, head in enumerate(wrapper.heads):\n"
-             "                n = head.W_query.weight.shape[0]\n"
-             "                getattr(mha, name).weight[h * n:(h + 1) * n] = getattr(head, name).weight\n"
-             "                if getattr(mha, name).bias is not None: getattr(mha, name).bias[h * n:(h + 1) * n] = getattr(head, name).bias")
+LOAD_COPY = (
+    "for h, head in enumerate(wrapper.heads):\n"
+    "                n = head.W_query.weight.shape[0]\n"
+    "                getattr(mha, name).weight[h * n:(h + 1) * n] = getattr(head, name).weight\n"
+    "                if getattr(mha, name).bias is not None: getattr(mha, name).bias[h * n:(h + 1) * n] = getattr(head, name).bias"
+)
 
 VALID = [
-    ("MultiHeadAttentionWrapper", WRAPPER.format(body="outs = []\n        for head in self.heads: outs.append(head(x))\n"
-                                                      "        return torch.cat(outs, dim=2)")),
+    (
+        "MultiHeadAttentionWrapper",
+        WRAPPER.format(
+            body="outs = []\n        for head in self.heads: outs.append(head(x))\n"
+            "        return torch.cat(outs, dim=2)"
+        ),
+    ),
     ("MultiHeadAttention", MHA.format(split=SPLIT, attend=ATTEND, merge=MERGE)),
-    ("MultiHeadAttention", MHA.format(
-        split=SPLIT,
-        attend="s = torch.einsum('bhqd,bhkd->bhqk', q, k) / self.hd ** 0.5 + torch.zeros(t, t).masked_fill(self.mask[:t, :t], -torch.inf)\n"
-               "        c = torch.einsum('bhqk,bhkd->bhqd', self.dropout(s.softmax(-1)), v)",
-        merge="torch.cat([c[:, i] for i in range(self.h)], dim=-1)")),
+    (
+        "MultiHeadAttention",
+        MHA.format(
+            split=SPLIT,
+            attend="s = torch.einsum('bhqd,bhkd->bhqk', q, k) / self.hd ** 0.5 + torch.zeros(t, t).masked_fill(self.mask[:t, :t], -torch.inf)\n"
+            "        c = torch.einsum('bhqk,bhkd->bhqd', self.dropout(s.softmax(-1)), v)",
+            merge="torch.cat([c[:, i] for i in range(self.h)], dim=-1)",
+        ),
+    ),
     ("load_heads_into_mha", LOAD.format(copy=LOAD_COPY)),
     ("MultiHeadAttentionSDPA", MHA.format(split=SPLIT, attend=ATTEND, merge=MERGE) + SDPA),
-    ("mha_parameter_count", MHA.format(split=SPLIT, attend=ATTEND, merge=MERGE)
-     + "def mha_parameter_count(d_in, d_out, qkv_bias=False):\n"
-     "    return sum(p.numel() for p in MultiHeadAttention(d_in, d_out, 1, 0.0, 1, qkv_bias).parameters())"),
+    (
+        "mha_parameter_count",
+        MHA.format(split=SPLIT, attend=ATTEND, merge=MERGE) + "def mha_parameter_count(d_in, d_out, qkv_bias=False):\n"
+        "    return sum(p.numel() for p in MultiHeadAttention(d_in, d_out, 1, 0.0, 1, qkv_bias).parameters())",
+    ),
 ]
 
 BUGGY = [
     ("MultiHeadAttentionWrapper", WRAPPER.format(body="return sum(head(x) for head in self.heads)"), "concatenate"),
-    ("MultiHeadAttention", MHA.format(split=SPLIT.replace(".view(b, t, self.h, self.hd).transpose(1, 2)", ".view(b, self.h, t, self.hd)"),
-                                      attend=ATTEND, merge=MERGE), "view + transpose(1, 2)"),
+    (
+        "MultiHeadAttention",
+        MHA.format(
+            split=SPLIT.replace(".view(b, t, self.h, self.hd).transpose(1, 2)", ".view(b, self.h, t, self.hd)"),
+            attend=ATTEND,
+            merge=MERGE,
+        ),
+        "view + transpose(1, 2)",
+    ),
     ("MultiHeadAttention", MHA.format(split=SPLIT, attend=ATTEND, merge="c.reshape(b, t, -1)"), "tokens do not mix"),
-    ("MultiHeadAttention", MHA.format(split=SPLIT, attend=ATTEND.replace(" / self.hd ** 0.5", " / (self.h * self.hd) ** 0.5"),
-                                      merge=MERGE), "√head_dim"),
-    ("MultiHeadAttention", MHA.format(split=SPLIT, attend=ATTEND.replace("self.mask[:t, :t]", "self.mask[:t, :t].T"),
-                                      merge=MERGE), "must mask the keys j > i"),
-    ("load_heads_into_mha", LOAD.format(copy=LOAD_COPY.replace("getattr(head, name).weight\n", "getattr(head, name).weight.T\n")),
-     "raised"),
-    ("load_heads_into_mha", LOAD.format(copy="getattr(mha, name).weight.copy_(torch.cat([getattr(h, name).weight for h in wrapper.heads]))")
-     .replace("        mha.out_proj.weight.copy_(torch.eye(mha.out_proj.weight.shape[0]))\n", ""), "identity weight"),
-    ("MultiHeadAttentionSDPA", MHA.format(split=SPLIT, attend=ATTEND, merge=MERGE)
-     + "class MultiHeadAttentionSDPA(MultiHeadAttention):\n    pass", "never called"),
-    ("MultiHeadAttentionSDPA", MHA.format(split=SPLIT, attend=ATTEND, merge=MERGE) + SDPA.replace("is_causal=True", "is_causal=False"),
-     "must mask the keys j > i"),
-    ("mha_parameter_count", "def mha_parameter_count(d_in, d_out, qkv_bias=False):\n    return 4 * d_in * d_out", "out_proj"),
+    (
+        "MultiHeadAttention",
+        MHA.format(
+            split=SPLIT, attend=ATTEND.replace(" / self.hd ** 0.5", " / (self.h * self.hd) ** 0.5"), merge=MERGE
+        ),
+        "√head_dim",
+    ),
+    (
+        "MultiHeadAttention",
+        MHA.format(split=SPLIT, attend=ATTEND.replace("self.mask[:t, :t]", "self.mask[:t, :t].T"), merge=MERGE),
+        "must mask the keys j > i",
+    ),
+    (
+        "load_heads_into_mha",
+        LOAD.format(copy=LOAD_COPY.replace("getattr(head, name).weight\n", "getattr(head, name).weight.T\n")),
+        "raised",
+    ),
+    (
+        "load_heads_into_mha",
+        LOAD.format(
+            copy="getattr(mha, name).weight.copy_(torch.cat([getattr(h, name).weight for h in wrapper.heads]))"
+        ).replace("        mha.out_proj.weight.copy_(torch.eye(mha.out_proj.weight.shape[0]))\n", ""),
+        "identity weight",
+    ),
+    (
+        "MultiHeadAttentionSDPA",
+        MHA.format(split=SPLIT, attend=ATTEND, merge=MERGE)
+        + "class MultiHeadAttentionSDPA(MultiHeadAttention):\n    pass",
+        "never called",
+    ),
+    (
+        "MultiHeadAttentionSDPA",
+        MHA.format(split=SPLIT, attend=ATTEND, merge=MERGE) + SDPA.replace("is_causal=True", "is_causal=False"),
+        "must mask the keys j > i",
+    ),
+    (
+        "mha_parameter_count",
+        "def mha_parameter_count(d_in, d_out, qkv_bias=False):\n    return 4 * d_in * d_out",
+        "out_proj",
+    ),
 ]
-
-EXERCISES = ["MultiHeadAttentionWrapper", "MultiHeadAttention", "load_heads_into_mha", "MultiHeadAttentionSDPA",
-             "mha_parameter_count"]

@@ -1,7 +1,8 @@
 """Assignment 04's checks accept valid alternatives and reject the classic bugs, visible and hidden."""
 
 from autograder.checks import qkv as checks
-from autograder.reference import attention as reference
+
+__all__ = ["BUGGY", "COMMON", "VALID", "checks"]  # what tests/test_check_catalogue.py reads
 
 COMMON = """
 import torch
@@ -33,36 +34,82 @@ class SelfAttentionLinear(nn.Module):
 """
 
 VALID = [
-    ("project_qkv", "def project_qkv(x, wq, wk, wv):\n    return tuple(torch.einsum('...i,io->...o', x, w) for w in (wq, wk, wv))"),
-    ("scaled_dot_product", "def scaled_dot_product(q, k, v):\n"
-     "    scores = torch.einsum('...qd,...kd->...qk', q, k) / torch.tensor(k.shape[-1]).sqrt()\n"
-     "    return torch.einsum('...qk,...kd->...qd', scores.softmax(-1), v)"),
-    ("SelfAttentionParams", PARAMS.format(body="return scaled_dot_product(x @ self.W_query, x @ self.W_key, x @ self.W_value)")),
-    ("SelfAttentionLinear", LINEAR.format(body="return nn.functional.scaled_dot_product_attention("
-                                               "self.W_query(x), self.W_key(x), self.W_value(x))")),
-    ("copy_linear_to_params", "def copy_linear_to_params(source, target):\n"
-     "    target.load_state_dict({n: getattr(source, n).weight.T for n in ('W_query', 'W_key', 'W_value')})"),
+    (
+        "project_qkv",
+        "def project_qkv(x, wq, wk, wv):\n    return tuple(torch.einsum('...i,io->...o', x, w) for w in (wq, wk, wv))",
+    ),
+    (
+        "scaled_dot_product",
+        "def scaled_dot_product(q, k, v):\n"
+        "    scores = torch.einsum('...qd,...kd->...qk', q, k) / torch.tensor(k.shape[-1]).sqrt()\n"
+        "    return torch.einsum('...qk,...kd->...qd', scores.softmax(-1), v)",
+    ),
+    (
+        "SelfAttentionParams",
+        PARAMS.format(body="return scaled_dot_product(x @ self.W_query, x @ self.W_key, x @ self.W_value)"),
+    ),
+    (
+        "SelfAttentionLinear",
+        LINEAR.format(
+            body="return nn.functional.scaled_dot_product_attention(self.W_query(x), self.W_key(x), self.W_value(x))"
+        ),
+    ),
+    (
+        "copy_linear_to_params",
+        "def copy_linear_to_params(source, target):\n"
+        "    target.load_state_dict({n: getattr(source, n).weight.T for n in ('W_query', 'W_key', 'W_value')})",
+    ),
 ]
 
 BUGGY = [
     ("project_qkv", "def project_qkv(x, wq, wk, wv):\n    return x @ wq, x @ wq, x @ wv", "inputs @ W"),
-    ("scaled_dot_product", "def scaled_dot_product(q, k, v):\n    return torch.softmax(q @ k.transpose(-2, -1), dim=-1) @ v", "√d_k"),
-    ("scaled_dot_product", "def scaled_dot_product(q, k, v):\n"
-     "    return torch.softmax(q @ k.transpose(-2, -1) / k.shape[-1], dim=-1) @ v", "√d_k"),
-    ("scaled_dot_product", "def scaled_dot_product(q, k, v):\n"
-     "    return torch.softmax(q @ k.transpose(-2, -1) / k.shape[-1] ** 0.5, dim=-2) @ v", "softmax over the last"),
-    ("SelfAttentionParams", PARAMS.format(body="return scaled_dot_product(x @ self.W_query, x @ self.W_query, x @ self.W_value)"),
-     "three projections"),
-    ("SelfAttentionLinear", LINEAR.format(body="q, k, v = self.W_query(x), self.W_key(x), self.W_value(x)\n"
-                                               "        return torch.softmax(q @ k.transpose(-2, -1), dim=-1) @ v"), "√d_out"),
-    ("SelfAttentionLinear", "class SelfAttentionLinear(nn.Module):\n    def __init__(self, d_in, d_out, qkv_bias=False):\n"
-     "        super().__init__()\n        self.W_query = nn.Linear(d_in, d_out)\n        self.W_key = nn.Linear(d_in, d_out)\n"
-     "        self.W_value = nn.Linear(d_in, d_out)\n    def forward(self, x):\n"
-     "        return scaled_dot_product(self.W_query(x), self.W_key(x), self.W_value(x))", "parameter names"),
-    ("copy_linear_to_params", "def copy_linear_to_params(source, target):\n    with torch.no_grad():\n"
-     "        for n in ('W_query', 'W_key', 'W_value'): getattr(target, n).copy_(getattr(source, n).weight)", "weight.T"),
-    ("copy_linear_to_params", "def copy_linear_to_params(source, target):\n"
-     "    for n in ('W_query', 'W_key', 'W_value'): setattr(target, n, getattr(source, n).weight.T.detach())", "raised TypeError"),
+    (
+        "scaled_dot_product",
+        "def scaled_dot_product(q, k, v):\n    return torch.softmax(q @ k.transpose(-2, -1), dim=-1) @ v",
+        "√d_k",
+    ),
+    (
+        "scaled_dot_product",
+        "def scaled_dot_product(q, k, v):\n    return torch.softmax(q @ k.transpose(-2, -1) / k.shape[-1], dim=-1) @ v",
+        "√d_k",
+    ),
+    (
+        "scaled_dot_product",
+        "def scaled_dot_product(q, k, v):\n"
+        "    return torch.softmax(q @ k.transpose(-2, -1) / k.shape[-1] ** 0.5, dim=-2) @ v",
+        "softmax over the last",
+    ),
+    (
+        "SelfAttentionParams",
+        PARAMS.format(body="return scaled_dot_product(x @ self.W_query, x @ self.W_query, x @ self.W_value)"),
+        "three projections",
+    ),
+    (
+        "SelfAttentionLinear",
+        LINEAR.format(
+            body="q, k, v = self.W_query(x), self.W_key(x), self.W_value(x)\n"
+            "        return torch.softmax(q @ k.transpose(-2, -1), dim=-1) @ v"
+        ),
+        "√d_out",
+    ),
+    (
+        "SelfAttentionLinear",
+        "class SelfAttentionLinear(nn.Module):\n    def __init__(self, d_in, d_out, qkv_bias=False):\n"
+        "        super().__init__()\n        self.W_query = nn.Linear(d_in, d_out)\n        self.W_key = nn.Linear(d_in, d_out)\n"
+        "        self.W_value = nn.Linear(d_in, d_out)\n    def forward(self, x):\n"
+        "        return scaled_dot_product(self.W_query(x), self.W_key(x), self.W_value(x))",
+        "parameter names",
+    ),
+    (
+        "copy_linear_to_params",
+        "def copy_linear_to_params(source, target):\n    with torch.no_grad():\n"
+        "        for n in ('W_query', 'W_key', 'W_value'): getattr(target, n).copy_(getattr(source, n).weight)",
+        "weight.T",
+    ),
+    (
+        "copy_linear_to_params",
+        "def copy_linear_to_params(source, target):\n"
+        "    for n in ('W_query', 'W_key', 'W_value'): setattr(target, n, getattr(source, n).weight.T.detach())",
+        "raised TypeError",
+    ),
 ]
-
-EXERCISES = ["project_qkv", "scaled_dot_product", "SelfAttentionParams", "SelfAttentionLinear", "copy_linear_to_params"]

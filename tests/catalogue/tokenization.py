@@ -1,7 +1,8 @@
 """Assignment 01's checks accept valid alternatives and reject the classic bugs, visible and hidden."""
 
 from autograder.checks import tokenization as checks
-from autograder.reference import tokenization as reference
+
+__all__ = ["BUGGY", "COMMON", "VALID", "checks"]  # what tests/test_check_catalogue.py reads
 
 COMMON = """
 import re
@@ -52,38 +53,60 @@ class BPETokenizer:
 """
 BPE_ENCODE = "ids = list(text.encode())\n        for p, i in self.merges.items(): ids = merge_pair(ids, p, i)\n        return ids"
 BPE_DECODE = "return b''.join(self.vocab[i] for i in ids).decode('utf-8', errors='replace')"
-V2_ENCODE = ("parts = text.split('<|endoftext|>')\n        tokens = split_text(parts[0])\n"
-             "        for p in parts[1:]: tokens += ['<|endoftext|>'] + split_text(p)\n"
-             "        return [self.vocab.get(t, self.vocab['<|unk|>']) for t in tokens]")
+V2_ENCODE = (
+    "parts = text.split('<|endoftext|>')\n        tokens = split_text(parts[0])\n"
+    "        for p in parts[1:]: tokens += ['<|endoftext|>'] + split_text(p)\n"
+    "        return [self.vocab.get(t, self.vocab['<|unk|>']) for t in tokens]"
+)
 
 VALID = [
     ("split_text", "def split_text(text): return re.findall(r'\\w+|\\S', text)"),
     ("split_text", "def split_text(text): return [t for t in re.split(r'(\\W)', text) if t.strip()]"),
-    ("build_vocab",
-     "def build_vocab(tokens, special_tokens=()):\n"
-     "    v = {t: i for i, t in enumerate(sorted(set(tokens)))}\n"
-     "    v.update({t: len(v) + i for i, t in enumerate(special_tokens)})\n    return v"),
-    ("SimpleTokenizer", TOKENIZER.format(
-        name="SimpleTokenizer", encode="return [self.vocab[t] for t in split_text(text)]",
-        decode="return join_tokens([self.inverse[i] for i in ids])")),
-    ("SimpleTokenizerV2", TOKENIZER.format(
-        name="SimpleTokenizerV2", encode=V2_ENCODE, decode="return join_tokens([self.inverse[i] for i in ids])")),
-    ("token_pieces",
-     "def token_pieces(text, encoding): return [encoding.decode_bytes([i]) for i in encoding.encode(text)]"),
-    ("compression_ratio",
-     "def compression_ratio(text, encode):\n    if text == '': raise ValueError('empty')\n"
-     "    return len(bytes(text, 'utf-8')) / len(encode(text))"),
+    (
+        "build_vocab",
+        "def build_vocab(tokens, special_tokens=()):\n"
+        "    v = {t: i for i, t in enumerate(sorted(set(tokens)))}\n"
+        "    v.update({t: len(v) + i for i, t in enumerate(special_tokens)})\n    return v",
+    ),
+    (
+        "SimpleTokenizer",
+        TOKENIZER.format(
+            name="SimpleTokenizer",
+            encode="return [self.vocab[t] for t in split_text(text)]",
+            decode="return join_tokens([self.inverse[i] for i in ids])",
+        ),
+    ),
+    (
+        "SimpleTokenizerV2",
+        TOKENIZER.format(
+            name="SimpleTokenizerV2", encode=V2_ENCODE, decode="return join_tokens([self.inverse[i] for i in ids])"
+        ),
+    ),
+    (
+        "token_pieces",
+        "def token_pieces(text, encoding): return [encoding.decode_bytes([i]) for i in encoding.encode(text)]",
+    ),
+    (
+        "compression_ratio",
+        "def compression_ratio(text, encode):\n    if text == '': raise ValueError('empty')\n"
+        "    return len(bytes(text, 'utf-8')) / len(encode(text))",
+    ),
     ("count_pairs", ""),  # the Counter version in COMMON
-    ("count_pairs", "def count_pairs(ids):\n    d = {}\n    for p in zip(ids, ids[1:]): d[p] = d.get(p, 0) + 1\n    return d"),
+    (
+        "count_pairs",
+        "def count_pairs(ids):\n    d = {}\n    for p in zip(ids, ids[1:]): d[p] = d.get(p, 0) + 1\n    return d",
+    ),
     ("merge_pair", ""),
-    ("train_bpe",
-     "def train_bpe(text, vocab_size):\n    if vocab_size < 256: raise ValueError()\n"
-     "    ids, merges = list(text.encode()), {}\n"
-     "    while len(merges) < vocab_size - 256 and len(ids) > 1:\n"
-     "        counts = count_pairs(ids)\n"
-     "        best = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]\n"
-     "        merges[best] = 256 + len(merges)\n        ids = merge_pair(ids, best, merges[best])\n"
-     "    return merges"),
+    (
+        "train_bpe",
+        "def train_bpe(text, vocab_size):\n    if vocab_size < 256: raise ValueError()\n"
+        "    ids, merges = list(text.encode()), {}\n"
+        "    while len(merges) < vocab_size - 256 and len(ids) > 1:\n"
+        "        counts = count_pairs(ids)\n"
+        "        best = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]\n"
+        "        merges[best] = 256 + len(merges)\n        ids = merge_pair(ids, best, merges[best])\n"
+        "    return merges",
+    ),
     ("BPETokenizer", BPE.format(encode=BPE_ENCODE, decode=BPE_DECODE)),
 ]
 
@@ -91,53 +114,103 @@ BUGGY = [
     ("split_text", "def split_text(text): return text.split()", "never glued to a word"),
     ("split_text", "def split_text(text): return re.split(r'([,.!?]|\\s)', text)", "blank"),
     ("split_text", "def split_text(text): return re.findall(r'\\w+|[^\\w\\s]+', text)", "'--' is two tokens"),
-    ("build_vocab", "def build_vocab(tokens, special_tokens=()):\n"
-     "    return {t: i for i, t in enumerate(list(tokens) + list(special_tokens))}", "no gaps"),
-    ("build_vocab", "def build_vocab(tokens, special_tokens=()):\n"
-     "    return {t: i for i, t in enumerate(list(special_tokens) + sorted(set(tokens)))}", "special tokens last"),
-    ("SimpleTokenizer", TOKENIZER.format(
-        name="SimpleTokenizer", encode="return [self.vocab[t] for t in split_text(text)]",
-        decode="return ' '.join(self.inverse[i] for i in ids)"), "no space before a punctuation"),
-    ("SimpleTokenizer", TOKENIZER.format(
-        name="SimpleTokenizer", encode="return [self.vocab.get(t, -1) for t in split_text(text)]",
-        decode="return join_tokens([self.inverse[i] for i in ids])"), "KeyError"),
-    ("SimpleTokenizerV2", TOKENIZER.format(
-        name="SimpleTokenizerV2", encode="return [self.vocab.get(t, self.vocab['<|unk|>']) for t in split_text(text)]",
-        decode="return join_tokens([self.inverse[i] for i in ids])"), "encode("),
-    ("token_pieces",
-     "def token_pieces(text, encoding): return [encoding.decode([i]).encode() for i in encoding.encode(text)]",
-     "decode_single_token_bytes"),
-    ("compression_ratio",
-     "def compression_ratio(text, encode):\n    if not text: raise ValueError()\n    return len(text) / len(encode(text))",
-     "not characters"),
-    ("compression_ratio",
-     "def compression_ratio(text, encode): return len(text.encode()) / len(encode(text))", "ValueError"),
+    (
+        "build_vocab",
+        "def build_vocab(tokens, special_tokens=()):\n"
+        "    return {t: i for i, t in enumerate(list(tokens) + list(special_tokens))}",
+        "no gaps",
+    ),
+    (
+        "build_vocab",
+        "def build_vocab(tokens, special_tokens=()):\n"
+        "    return {t: i for i, t in enumerate(list(special_tokens) + sorted(set(tokens)))}",
+        "special tokens last",
+    ),
+    (
+        "SimpleTokenizer",
+        TOKENIZER.format(
+            name="SimpleTokenizer",
+            encode="return [self.vocab[t] for t in split_text(text)]",
+            decode="return ' '.join(self.inverse[i] for i in ids)",
+        ),
+        "no space before a punctuation",
+    ),
+    (
+        "SimpleTokenizer",
+        TOKENIZER.format(
+            name="SimpleTokenizer",
+            encode="return [self.vocab.get(t, -1) for t in split_text(text)]",
+            decode="return join_tokens([self.inverse[i] for i in ids])",
+        ),
+        "KeyError",
+    ),
+    (
+        "SimpleTokenizerV2",
+        TOKENIZER.format(
+            name="SimpleTokenizerV2",
+            encode="return [self.vocab.get(t, self.vocab['<|unk|>']) for t in split_text(text)]",
+            decode="return join_tokens([self.inverse[i] for i in ids])",
+        ),
+        "encode(",
+    ),
+    (
+        "token_pieces",
+        "def token_pieces(text, encoding): return [encoding.decode([i]).encode() for i in encoding.encode(text)]",
+        "decode_single_token_bytes",
+    ),
+    (
+        "compression_ratio",
+        "def compression_ratio(text, encode):\n    if not text: raise ValueError()\n    return len(text) / len(encode(text))",
+        "not characters",
+    ),
+    (
+        "compression_ratio",
+        "def compression_ratio(text, encode): return len(text.encode()) / len(encode(text))",
+        "ValueError",
+    ),
     ("count_pairs", "def count_pairs(ids): return Counter(zip(ids[::2], ids[1::2]))", "occurs twice"),
     ("count_pairs", "def count_pairs(ids): return Counter(map(str, zip(ids, ids[1:])))", "tuple key"),
-    ("merge_pair",
-     "def merge_pair(ids, pair, new_id):\n    out = []\n    for i, x in enumerate(ids):\n"
-     "        if tuple(ids[i:i+2]) == pair: out.append(new_id)\n"
-     "        elif i == 0 or tuple(ids[i-1:i+1]) != pair: out.append(x)\n    return out", "skip both ids"),
-    ("merge_pair",
-     "def merge_pair(ids, pair, new_id):\n    i = 0\n    while i < len(ids) - 1:\n"
-     "        if (ids[i], ids[i+1]) == pair: ids[i:i+2] = [new_id]\n        i += 1\n    return ids", "do not change"),
-    ("train_bpe",
-     "def train_bpe(text, vocab_size):\n    if vocab_size < 256: raise ValueError()\n"
-     "    ids, merges = list(text.encode()), {}\n    for new_id in range(256, vocab_size):\n"
-     "        counts = count_pairs(ids)\n        if not counts: break\n"
-     "        best = max(counts, key=counts.get)\n        merges[best] = new_id\n"
-     "        ids = merge_pair(ids, best, new_id)\n    return merges", "smallest pair"),
-    ("train_bpe",
-     "def train_bpe(text, vocab_size):\n    ids, merges = list(text.encode()), {}\n"
-     "    for new_id in range(255, vocab_size - 1):\n        counts = count_pairs(ids)\n        if not counts: break\n"
-     "        best = min(counts, key=lambda p: (-counts[p], p))\n        merges[best] = new_id\n"
-     "        ids = merge_pair(ids, best, new_id)\n    return merges", "256, 257"),
-    ("BPETokenizer", BPE.format(encode=BPE_ENCODE, decode="return b''.join(self.vocab[i] for i in ids).decode()"),
-     "errors='replace'"),
-    ("BPETokenizer", BPE.format(
-        encode="ids = list(text.encode())\n        for p in sorted(self.merges): ids = merge_pair(ids, p, self.merges[p])\n        return ids",
-        decode=BPE_DECODE), "order they were learned"),
+    (
+        "merge_pair",
+        "def merge_pair(ids, pair, new_id):\n    out = []\n    for i, x in enumerate(ids):\n"
+        "        if tuple(ids[i:i+2]) == pair: out.append(new_id)\n"
+        "        elif i == 0 or tuple(ids[i-1:i+1]) != pair: out.append(x)\n    return out",
+        "skip both ids",
+    ),
+    (
+        "merge_pair",
+        "def merge_pair(ids, pair, new_id):\n    i = 0\n    while i < len(ids) - 1:\n"
+        "        if (ids[i], ids[i+1]) == pair: ids[i:i+2] = [new_id]\n        i += 1\n    return ids",
+        "do not change",
+    ),
+    (
+        "train_bpe",
+        "def train_bpe(text, vocab_size):\n    if vocab_size < 256: raise ValueError()\n"
+        "    ids, merges = list(text.encode()), {}\n    for new_id in range(256, vocab_size):\n"
+        "        counts = count_pairs(ids)\n        if not counts: break\n"
+        "        best = max(counts, key=counts.get)\n        merges[best] = new_id\n"
+        "        ids = merge_pair(ids, best, new_id)\n    return merges",
+        "smallest pair",
+    ),
+    (
+        "train_bpe",
+        "def train_bpe(text, vocab_size):\n    ids, merges = list(text.encode()), {}\n"
+        "    for new_id in range(255, vocab_size - 1):\n        counts = count_pairs(ids)\n        if not counts: break\n"
+        "        best = min(counts, key=lambda p: (-counts[p], p))\n        merges[best] = new_id\n"
+        "        ids = merge_pair(ids, best, new_id)\n    return merges",
+        "256, 257",
+    ),
+    (
+        "BPETokenizer",
+        BPE.format(encode=BPE_ENCODE, decode="return b''.join(self.vocab[i] for i in ids).decode()"),
+        "errors='replace'",
+    ),
+    (
+        "BPETokenizer",
+        BPE.format(
+            encode="ids = list(text.encode())\n        for p in sorted(self.merges): ids = merge_pair(ids, p, self.merges[p])\n        return ids",
+            decode=BPE_DECODE,
+        ),
+        "order they were learned",
+    ),
 ]
-
-EXERCISES = ["split_text", "build_vocab", "SimpleTokenizer", "SimpleTokenizerV2", "token_pieces",
-             "compression_ratio", "count_pairs", "merge_pair", "train_bpe", "BPETokenizer"]

@@ -1,6 +1,6 @@
 """nbgrader's Execute, hardened so that a submission's cells cannot change what its test cells run.
 
-- Every kernel starts guarded (`autograder.kernel_guard`): the modules the checks use are
+- Every kernel starts guarded (`autograder.defences.kernel_guard`): the modules the checks use are
   read-only, and writing outside the notebook's folder is refused.
 - Before each graded test cell, the classes of those modules are put back as they were, and the
   imports of the notebook's locked setup cell run again (silently), so a name such as ``check``
@@ -14,13 +14,16 @@ from nbgrader.preprocessors import Execute
 from traitlets import List, Unicode
 
 SETUP_CELL = "setup"  # the grade id of every assignment's locked first code cell, which holds its imports
-GUARD = "__import__('autograder.kernel_guard').kernel_guard.install()"
-RESTORE = "__import__('autograder.kernel_guard').kernel_guard.restore_classes()"
+GUARD = "__import__('autograder.defences.kernel_guard', fromlist=['install']).install()"
+RESTORE = "__import__('autograder.defences.kernel_guard', fromlist=['restore_classes']).restore_classes()"
 
 
 class GuardedExecute(Execute):
-    extra_arguments = List(Unicode(), ["--HistoryManager.hist_file=:memory:", f"--IPKernelApp.exec_lines={GUARD}"],
-                           help="Kernel arguments: no history file, and the guard installed at start.").tag(config=True)
+    extra_arguments = List(
+        Unicode(),
+        ["--HistoryManager.hist_file=:memory:", f"--IPKernelApp.exec_lines={GUARD}"],
+        help="Kernel arguments: no history file, and the guard installed at start.",
+    ).tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
         self._restore = "\n".join([setup_imports(nb), RESTORE])

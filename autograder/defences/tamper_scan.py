@@ -1,6 +1,6 @@
 """Find code in a submission that reaches for the machinery of grading, for an instructor to read.
 
-The grading kernel refuses the direct ways of changing what the tests use (`autograder.kernel_guard`);
+The grading kernel refuses the direct ways of changing what the tests use (`autograder.defences.kernel_guard`);
 the indirect ways (a module's ``__dict__``, ``sys.modules``, ctypes, ``exec`` of a built string)
 need names that the exercises never need. Finding one flags the submission; it costs no points.
 """
@@ -10,13 +10,41 @@ import ast
 import nbformat
 
 NAMES = {  # builtins and modules that course exercises never need
-    "exec", "eval", "compile", "globals", "vars", "setattr", "delattr", "__import__", "__builtins__",
-    "builtins", "ctypes", "gc", "importlib", "inspect", "subprocess", "mock",
+    "exec",
+    "eval",
+    "compile",
+    "globals",
+    "vars",
+    "setattr",
+    "delattr",
+    "__import__",
+    "__builtins__",
+    "builtins",
+    "ctypes",
+    "gc",
+    "importlib",
+    "inspect",
+    "subprocess",
+    "mock",
 }
 ATTRIBUTES = {  # attributes that course exercises never need
-    "__dict__", "__class__", "__code__", "__globals__", "__builtins__", "__subclasses__", "__closure__",
-    "__setattr__", "__delattr__", "settrace", "setprofile", "_getframe", "f_globals", "f_locals", "f_back",
-    "system", "kernel_guard",
+    "__dict__",
+    "__class__",
+    "__code__",
+    "__globals__",
+    "__builtins__",
+    "__subclasses__",
+    "__closure__",
+    "__setattr__",
+    "__delattr__",
+    "settrace",
+    "setprofile",
+    "_getframe",
+    "f_globals",
+    "f_locals",
+    "f_back",
+    "system",
+    "kernel_guard",
 }
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psutil
 
-from autograder.errors import CourseError
+from autograder.instructor.errors import CourseError
 
 LOG_RECORD = re.compile(r"^\[\w+ \| (DEBUG|INFO|WARNING|ERROR|CRITICAL)\] ", re.M)
 
@@ -23,8 +23,14 @@ def tool_environment() -> dict[str, str]:
     return {**os.environ, "PATH": os.pathsep.join([bin_directory, os.environ.get("PATH", "")])}
 
 
-def nbgrader(course: Path, *args: str, timeout: float | None = None, memory_bytes: int | None = None,
-             threads: int | None = None, temporary_directory: Path | None = None) -> subprocess.CompletedProcess:
+def nbgrader(
+    course: Path,
+    *args: str,
+    timeout: float | None = None,
+    memory_bytes: int | None = None,
+    threads: int | None = None,
+    temporary_directory: Path | None = None,
+) -> subprocess.CompletedProcess:
     """Run an nbgrader command in the course directory ``course``, capturing its output.
 
     ``memory_bytes`` caps the address space of nbgrader and of every process it starts (kernels
@@ -32,6 +38,7 @@ def nbgrader(course: Path, *args: str, timeout: float | None = None, memory_byte
     ``threads`` caps the threads of the numerical libraries (PyTorch's OpenMP, MKL) in its kernels.
     ``temporary_directory`` becomes their TMPDIR.
     """
+
     def limit_memory():
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
 
@@ -40,9 +47,16 @@ def nbgrader(course: Path, *args: str, timeout: float | None = None, memory_byte
         environment.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     if temporary_directory:
         environment.update(TMPDIR=str(temporary_directory))
-    process = subprocess.Popen([sys.executable, "-m", "nbgrader", *args], cwd=course, env=environment,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                               preexec_fn=limit_memory if memory_bytes else None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nbgrader", *args],
+        cwd=course,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=limit_memory if memory_bytes else None,
+    )
     try:
         stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -54,18 +68,35 @@ def nbgrader(course: Path, *args: str, timeout: float | None = None, memory_byte
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
-def autograde_student(course: Path, assignment: str, student: str, *options: str, timeout: float,
-                      memory_bytes: int, threads: int | None = None) -> bool:
+def autograde_student(
+    course: Path,
+    assignment: str,
+    student: str,
+    *options: str,
+    timeout: float,
+    memory_bytes: int,
+    threads: int | None = None,
+) -> bool:
     """``nbgrader autograde`` of one student under the limits; False when it was stopped for taking too long.
 
     The student's kernel gets a temporary directory of its own: the guarded kernel may write only
-    there and in the notebook's folder (`autograder.kernel_guard`).
+    there and in the notebook's folder (`autograder.defences.kernel_guard`).
     """
     with tempfile.TemporaryDirectory(prefix="gpt-course-kernel-", ignore_cleanup_errors=True) as temporary_directory:
         try:
-            nbgrader(course, "autograde", assignment, "--student", student, "--force", *options,
-                     timeout=timeout, memory_bytes=memory_bytes, threads=threads,
-                     temporary_directory=Path(temporary_directory))
+            nbgrader(
+                course,
+                "autograde",
+                assignment,
+                "--student",
+                student,
+                "--force",
+                *options,
+                timeout=timeout,
+                memory_bytes=memory_bytes,
+                threads=threads,
+                temporary_directory=Path(temporary_directory),
+            )
         except subprocess.TimeoutExpired:
             return False
     return True

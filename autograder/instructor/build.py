@@ -14,35 +14,42 @@ import copy
 import re
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
 
-from autograder.nbgrader_process import nbgrader
+from autograder.instructor.nbgrader_process import nbgrader
 
-REPO = Path(__file__).resolve().parents[1]
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 SOLUTION_MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
 HIDDEN_TESTS = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS[ \t]*\n?", re.M | re.S)
 SOLUTION_TIMEOUT = 600  # seconds per cell when executing a solution notebook
 
 
-def assignments(repo: Path = REPO) -> list[str]:
-    """The assignment names, e.g. ``01_tokenization``, in order."""
-    return sorted(path.name for path in (repo / "course" / "source").iterdir() if path.is_dir())
+@dataclass(frozen=True)
+class CourseTree:
+    """A checkout of the course: ``course/`` (nbgrader's course directory) and ``solutions/`` under ``root``."""
 
+    root: Path
 
-def source_path(assignment: str, repo: Path = REPO) -> Path:
-    return repo / "course" / "source" / assignment / f"{assignment}.ipynb"
+    @property
+    def course(self) -> Path:
+        return self.root / "course"
 
+    def assignments(self) -> list[str]:
+        """The assignment names, e.g. ``01_tokenization``, in order."""
+        return sorted(path.name for path in (self.course / "source").iterdir() if path.is_dir())
 
-def release_path(assignment: str, repo: Path = REPO) -> Path:
-    return repo / "course" / "release" / assignment / f"{assignment}.ipynb"
+    def source_path(self, assignment: str) -> Path:
+        return self.course / "source" / assignment / f"{assignment}.ipynb"
 
+    def release_path(self, assignment: str) -> Path:
+        return self.course / "release" / assignment / f"{assignment}.ipynb"
 
-def solution_path(assignment: str, repo: Path = REPO) -> Path:
-    return repo / "solutions" / f"{assignment}.ipynb"
+    def solution_path(self, assignment: str) -> Path:
+        return self.root / "solutions" / f"{assignment}.ipynb"
 
 
 def read(path: Path) -> nbformat.NotebookNode:
@@ -81,12 +88,12 @@ def solution_notebook(source: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return notebook
 
 
-def release_notebook(assignment: str, repo: Path = REPO) -> nbformat.NotebookNode:
+def release_notebook(tree: CourseTree, assignment: str) -> nbformat.NotebookNode:
     """Run nbgrader's generate_assignment in a scratch copy of the course; return the student notebook."""
     with tempfile.TemporaryDirectory() as scratch:
         course = Path(scratch)
-        shutil.copy(repo / "course" / "nbgrader_config.py", course)
-        shutil.copytree(repo / "course" / "source" / assignment, course / "source" / assignment)
+        shutil.copy(tree.course / "nbgrader_config.py", course)
+        shutil.copytree(tree.course / "source" / assignment, course / "source" / assignment)
         result = nbgrader(course, "generate_assignment", assignment, "--force")
         if result.returncode != 0:
             raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{result.stderr}")
@@ -96,7 +103,10 @@ def release_notebook(assignment: str, repo: Path = REPO) -> nbformat.NotebookNod
 def execute(notebook: nbformat.NotebookNode, directory: Path) -> nbformat.NotebookNode:
     """Run every cell in a fresh kernel, with ``directory`` as the working directory."""
     client = NotebookClient(
-        notebook, timeout=SOLUTION_TIMEOUT, kernel_name="python3", record_timing=False,
+        notebook,
+        timeout=SOLUTION_TIMEOUT,
+        kernel_name="python3",
+        record_timing=False,
         resources={"metadata": {"path": str(directory)}},
     )
     client.execute()
@@ -117,16 +127,16 @@ def merged_streams(outputs: list) -> list:
     return merged
 
 
-def build(names: list[str] | None = None, repo: Path = REPO, run_solutions: bool = True) -> None:
+def build(tree: CourseTree, names: list[str] | None = None, run_solutions: bool = True) -> None:
     """Normalize the sources and regenerate release and solution notebooks."""
-    for assignment in names or assignments(repo):
-        source = read(source_path(assignment, repo))
-        write(normalized(source), source_path(assignment, repo))
+    for assignment in names or tree.assignments():
+        source = read(tree.source_path(assignment))
+        write(normalized(source), tree.source_path(assignment))
         print(f"{assignment}: generating the student notebook")
-        write(release_notebook(assignment, repo), release_path(assignment, repo))
+        write(release_notebook(tree, assignment), tree.release_path(assignment))
         solution = solution_notebook(source)
         if run_solutions:
             print(f"{assignment}: executing the solution notebook")
-            execute(solution, solution_path(assignment, repo).parent)
-        write(solution, solution_path(assignment, repo))
+            execute(solution, tree.solution_path(assignment).parent)
+        write(solution, tree.solution_path(assignment))
         print(f"{assignment}: done")

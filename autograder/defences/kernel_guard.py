@@ -3,7 +3,7 @@
 nbgrader runs a student's cells and then the test cells in one kernel, so a submission could
 replace what the tests rely on (``torch.allclose``, the course's checks, their helpers) or write
 where it must not (the gradebook, the course's files, other students' work). Every grading kernel
-starts with :func:`install` (see `autograder.guarded_execute`), which
+starts with :func:`install` (see `autograder.preprocessors.guarded_execute`), which
 
 - makes modules read-only: torch's, the course's (``autograder``), ``builtins``, ``math`` and
   ``random``; replacing or deleting one of their attributes raises AttributeError;
@@ -15,7 +15,7 @@ starts with :func:`install` (see `autograder.guarded_execute`), which
   other processes, tracing, and walking the garbage collector or ctypes to reach objects.
 
 Code that rewrites a module's ``__dict__`` or ``sys.modules`` directly still gets around it;
-`autograder.tamper_scan` flags such code for an instructor to read.
+`autograder.defences.tamper_scan` flags such code for an instructor to read.
 """
 
 import os
@@ -26,15 +26,43 @@ import warnings
 
 PROTECTED = ("torch", "autograder", "builtins", "math", "random")
 REFUSED_EVENTS = {
-    "subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "pty.spawn",
-    "sys.settrace", "sys.setprofile", "gc.get_objects", "gc.get_referrers", "gc.get_referents",
-    "ctypes.dlopen", "ctypes.dlsym", "ctypes.dlsym/handle", "ctypes.addressof", "ctypes.cdata",
-    "ctypes.cdata/buffer", "ctypes.string_at", "ctypes.wstring_at", "ctypes.PyObj_FromPtr", "ctypes.call_function",
+    "subprocess.Popen",
+    "os.system",
+    "os.exec",
+    "os.posix_spawn",
+    "os.spawn",
+    "pty.spawn",
+    "sys.settrace",
+    "sys.setprofile",
+    "gc.get_objects",
+    "gc.get_referrers",
+    "gc.get_referents",
+    "ctypes.dlopen",
+    "ctypes.dlsym",
+    "ctypes.dlsym/handle",
+    "ctypes.addressof",
+    "ctypes.cdata",
+    "ctypes.cdata/buffer",
+    "ctypes.string_at",
+    "ctypes.wstring_at",
+    "ctypes.PyObj_FromPtr",
+    "ctypes.call_function",
 }
 PATH_EVENTS = {  # event: positions of the paths it changes
-    "os.mkdir": (0,), "os.remove": (0,), "os.rmdir": (0,), "os.rename": (0, 1), "os.link": (0, 1),
-    "os.symlink": (1,), "os.truncate": (0,), "os.chmod": (0,), "os.chown": (0,), "os.utime": (0,),
-    "shutil.rmtree": (0,), "shutil.copyfile": (1,), "shutil.move": (0, 1), "sqlite3.connect": (0,),
+    "os.mkdir": (0,),
+    "os.remove": (0,),
+    "os.rmdir": (0,),
+    "os.rename": (0, 1),
+    "os.link": (0, 1),
+    "os.symlink": (1,),
+    "os.truncate": (0,),
+    "os.chmod": (0,),
+    "os.chown": (0,),
+    "os.utime": (0,),
+    "shutil.rmtree": (0,),
+    "shutil.copyfile": (1,),
+    "shutil.move": (0, 1),
+    "sqlite3.connect": (0,),
 }
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 _saved_classes: dict[type, dict] = {}  # each class of a protected module: its attributes when protected
@@ -88,8 +116,9 @@ def install() -> None:
                 raise PermissionError(f"grading: a graded notebook may write only in its own folder, not {path}")
         elif event in PATH_EVENTS:
             if any(outside(args[i]) for i in PATH_EVENTS[event]):
-                raise PermissionError(f"grading: a graded notebook may change files only in its own folder "
-                                      f"({event} {args[0]})")
+                raise PermissionError(
+                    f"grading: a graded notebook may change files only in its own folder ({event} {args[0]})"
+                )
         elif event == "os.kill" or event == "os.killpg":
             if args[0] != os.getpid():
                 raise PermissionError("grading: a graded notebook may not signal other processes")
@@ -117,13 +146,19 @@ def restore_classes() -> list[str]:
 
 def _protect_loaded_modules() -> None:
     for name, module in list(sys.modules.items()):
-        if (type(module) is types.ModuleType and name.split(".")[0] in PROTECTED
-                and not getattr(getattr(module, "__spec__", None), "_initializing", False)):
+        if (
+            type(module) is types.ModuleType
+            and name.split(".")[0] in PROTECTED
+            and not getattr(getattr(module, "__spec__", None), "_initializing", False)
+        ):
             module.__class__ = ReadOnlyModule
             with warnings.catch_warnings():  # reading some deprecated torch names warns
                 warnings.simplefilter("ignore")
-                classes = [value for value in list(vars(module).values())
-                           if isinstance(value, type) and value.__module__ == name]
+                classes = [
+                    value
+                    for value in list(vars(module).values())
+                    if isinstance(value, type) and value.__module__ == name
+                ]
             _saved_classes.update((cls, dict(vars(cls))) for cls in classes)
 
 
@@ -133,8 +168,9 @@ def _is_protected(obj) -> bool:
         return False
     module_name = str(getattr(obj, "__module__", None))
     module = sys.modules.get(module_name)
-    return (module_name.split(".")[0] in PROTECTED
-            and not getattr(getattr(module, "__spec__", None), "_initializing", False))
+    return module_name.split(".")[0] in PROTECTED and not getattr(
+        getattr(module, "__spec__", None), "_initializing", False
+    )
 
 
 def _name_of(obj) -> str:

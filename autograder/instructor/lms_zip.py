@@ -15,9 +15,9 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 
-from autograder.errors import BadArgument, CourseError
-from autograder.grading import unreadable_notebooks
-from autograder.nbgrader_process import run_nbgrader
+from autograder.defences.notebook_repair import unreadable_notebooks
+from autograder.instructor.errors import BadArgument, CourseError
+from autograder.instructor.nbgrader_process import run_nbgrader
 
 
 def file_name_pattern(notebooks: list[str]) -> str:
@@ -26,8 +26,9 @@ def file_name_pattern(notebooks: list[str]) -> str:
     return rf"^.*/(?P<student_id>[^/_]+)_(?:[^/]*_)?(?P<file_id>{names})$"
 
 
-def collect_zip(course: Path, assignment: str, zip_path: Path,
-                progress: Callable[[str], None] = lambda line: None) -> list[str]:
+def collect_zip(
+    course: Path, assignment: str, zip_path: Path, progress: Callable[[str], None] = lambda line: None
+) -> list[str]:
     """Copy the notebooks in ``zip_path`` into ``submitted/``; return the students collected."""
     names = _file_names(zip_path)
     notebooks = sorted(path.name for path in (course / "release" / assignment).glob("*.ipynb"))
@@ -47,9 +48,14 @@ def collect_zip(course: Path, assignment: str, zip_path: Path,
         archive = Path(downloaded) / assignment / "archive"
         archive.mkdir(parents=True)
         shutil.copy(zip_path, archive / "submissions.zip")  # nbgrader extracts what ends in .zip
-        run_nbgrader(course, "zip_collect", assignment, "--force",
-                     f"--ZipCollectApp.downloaded_directory={Path(downloaded).name}",
-                     f"--FileNameCollectorPlugin.named_regexp={pattern}")
+        run_nbgrader(
+            course,
+            "zip_collect",
+            assignment,
+            "--force",
+            f"--ZipCollectApp.downloaded_directory={Path(downloaded).name}",
+            f"--FileNameCollectorPlugin.named_regexp={pattern}",
+        )
     for student in sorted(students):
         submitted = course / "submitted" / student / assignment
         if not submitted.is_dir():

@@ -23,13 +23,22 @@ from pathlib import Path
 from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy.exc import SAWarning
 
-from autograder.nbgrader_process import autograde_student, nbgrader
+from autograder.instructor.nbgrader_process import autograde_student, nbgrader
 
 STAGED = ".gpt-course-executed"  # nbgrader wants its submitted directory as a name under the course root
 
 
-def autograde(course: Path, assignment: str, students: list[str], *, workers: int, options: list[str],
-              timeout: float, memory_bytes: int, progress: Callable[[str], None]) -> dict[str, bool]:
+def execute_and_score(
+    course: Path,
+    assignment: str,
+    students: list[str],
+    *,
+    workers: int,
+    options: list[str],
+    timeout: float,
+    memory_bytes: int,
+    progress: Callable[[str], None],
+) -> dict[str, bool]:
     """Execute ``workers`` students at a time, then score them all in ``course``.
 
     Returns whether each student's grading finished within ``timeout`` seconds.
@@ -39,8 +48,12 @@ def autograde(course: Path, assignment: str, students: list[str], *, workers: in
     with tempfile.TemporaryDirectory(prefix="gpt-course-workers-") as scratch_root:
         scratch = {student: Path(scratch_root) / student for student in students}
         with ThreadPoolExecutor(workers) as pool:
-            jobs = {pool.submit(_execute, course, assignment, student, scratch[student], options, timeout,
-                                memory_bytes, threads): student for student in students}
+            jobs = {
+                pool.submit(
+                    _execute, course, assignment, student, scratch[student], options, timeout, memory_bytes, threads
+                ): student
+                for student in students
+            }
             for done, job in enumerate(as_completed(jobs), 1):
                 student = jobs[job]
                 finished[student], seconds = job.result()
@@ -55,8 +68,16 @@ def autograde(course: Path, assignment: str, students: list[str], *, workers: in
     return finished
 
 
-def _execute(course: Path, assignment: str, student: str, scratch: Path, options: list[str], timeout: float,
-             memory_bytes: int, threads: int) -> tuple[bool, float]:
+def _execute(
+    course: Path,
+    assignment: str,
+    student: str,
+    scratch: Path,
+    options: list[str],
+    timeout: float,
+    memory_bytes: int,
+    threads: int,
+) -> tuple[bool, float]:
     """Autograde one student in a scratch course of its own; return whether it finished in time, and the seconds."""
     start = time.monotonic()
     scratch.mkdir()
@@ -66,8 +87,9 @@ def _execute(course: Path, assignment: str, student: str, scratch: Path, options
     shutil.copytree(course / "submitted" / student / assignment, scratch / "submitted" / student / assignment)
     # the worker writes only into its scratch course, whatever root or gradebook the course's config names
     own_course = [f"--CourseDirectory.root={scratch}", f"--CourseDirectory.db_url=sqlite:///{scratch / 'gradebook.db'}"]
-    finished = autograde_student(scratch, assignment, student, *options, *own_course, timeout=timeout,
-                                 memory_bytes=memory_bytes, threads=threads)
+    finished = autograde_student(
+        scratch, assignment, student, *options, *own_course, timeout=timeout, memory_bytes=memory_bytes, threads=threads
+    )
     return finished, time.monotonic() - start
 
 
@@ -79,8 +101,14 @@ def _score(course: Path, assignment: str, executed: dict[str, Path]) -> None:
         shutil.copytree(path, staged / student / assignment)
     try:
         if executed:  # a student that nbgrader fails to score is logged, left without grades, and the run goes on
-            nbgrader(course, "autograde", assignment, "--force", "--no-execute",
-                     f"--CourseDirectory.submitted_directory={STAGED}")
+            nbgrader(
+                course,
+                "autograde",
+                assignment,
+                "--force",
+                "--no-execute",
+                f"--CourseDirectory.submitted_directory={STAGED}",
+            )
     finally:
         shutil.rmtree(staged, ignore_errors=True)
 
@@ -94,10 +122,16 @@ def _copy_record(worker_db: Path, course_db: Path, assignment: str, student: str
             return  # stopped before nbgrader recorded the submission
         timestamp = submission.timestamp
         penalties = {notebook.name: notebook.late_submission_penalty for notebook in submission.notebooks}
-        grades = [(grade.name, notebook.name, grade.auto_score, grade.needs_manual_grade)
-                  for notebook in submission.notebooks for grade in notebook.grades]
-        comments = [(comment.name, notebook.name, comment.auto_comment)
-                    for notebook in submission.notebooks for comment in notebook.comments]
+        grades = [
+            (grade.name, notebook.name, grade.auto_score, grade.needs_manual_grade)
+            for notebook in submission.notebooks
+            for grade in notebook.grades
+        ]
+        comments = [
+            (comment.name, notebook.name, comment.auto_comment)
+            for notebook in submission.notebooks
+            for comment in notebook.comments
+        ]
     with Gradebook(f"sqlite:///{course_db}") as gradebook, warnings.catch_warnings():
         warnings.simplefilter("ignore", SAWarning)  # nbgrader's add_submission trips SQLAlchemy's autoflush warnings
         gradebook.update_or_create_student(student)

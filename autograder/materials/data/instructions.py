@@ -1,6 +1,6 @@
 """A seeded generator of instruction examples: the instruction fine-tuning data set.
 
-Every input is one sentence in the words of the stories (autograder.data.stories): a child,
+Every input is one sentence in the words of the stories (autograder.materials.data.stories): a child,
 an animal and a place. Six tasks ask about it with a fixed wording each, and every answer is
 exact and short, mostly copied from the input, so that a tiny GPT pretrained on the stories
 can learn them in a minute. All randomness comes from one random.Random.
@@ -10,8 +10,18 @@ import json
 import random
 import re
 
-from autograder.data.stories import (ANIMAL_ADJECTIVES, ANIMALS, BOY_NAMES, DAY_ADJECTIVES, DAY_TIMES, GIRL_NAMES,
-                                     KID_ADJECTIVES, PET_NAMES, PLACES, with_article)
+from autograder.materials.data.stories import (
+    ANIMAL_ADJECTIVES,
+    ANIMALS,
+    BOY_NAMES,
+    DAY_ADJECTIVES,
+    DAY_TIMES,
+    GIRL_NAMES,
+    KID_ADJECTIVES,
+    PET_NAMES,
+    PLACES,
+    with_article,
+)
 
 DEFAULT_SEED = 4321
 ENTRIES_PER_TASK = 250
@@ -54,12 +64,21 @@ def sentence_words(rng: random.Random) -> dict:
     animal_with_adjective = f"{rng.choice(ANIMAL_ADJECTIVES)} {animal}"
     place = rng.choice(PLACES)
     day = f"{rng.choice(DAY_ADJECTIVES)} {rng.choice(DAY_TIMES)}"
-    return dict(
-        gender=gender, names=names, name=rng.choice(names), a_kid=with_article(kid),
-        he=pronouns[0], his=pronouns[1], animal=animal, a_animal=with_article(animal_with_adjective),
-        animal_intro=f"{with_article(animal_with_adjective)} named {rng.choice(PET_NAMES)}",
-        go_to=place.go_to, activity=rng.choice(place.activities), day=day, a_day=with_article(day),
-    )
+    return {
+        "gender": gender,
+        "names": names,
+        "name": rng.choice(names),
+        "a_kid": with_article(kid),
+        "he": pronouns[0],
+        "his": pronouns[1],
+        "animal": animal,
+        "a_animal": with_article(animal_with_adjective),
+        "animal_intro": f"{with_article(animal_with_adjective)} named {rng.choice(PET_NAMES)}",
+        "go_to": place.go_to,
+        "activity": rng.choice(place.activities),
+        "day": day,
+        "a_day": with_article(day),
+    }
 
 
 def render(template: str, words: dict) -> str:

@@ -13,9 +13,9 @@ from pathlib import Path
 from nbgrader.api import Gradebook, MissingEntry
 from traitlets.config.loader import PyFileConfigLoader
 
-from autograder.errors import BadArgument, CourseError
-from autograder.grading import notebook_problem, unreadable_notebooks
-from autograder.nbgrader_process import run_nbgrader
+from autograder.defences.notebook_repair import notebook_problem, unreadable_notebooks
+from autograder.instructor.errors import BadArgument, CourseError
+from autograder.instructor.nbgrader_process import run_nbgrader
 
 SUBMISSION_MESSAGES = ("Collecting submission: ", "Updating submission: ", "No newer submission to collect: ")
 
@@ -25,13 +25,20 @@ def course_id(course: Path, override: str | None = None) -> str:
     configured = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
     identifier = override or configured.get("CourseDirectory", {}).get("course_id", "")
     if not identifier:
-        raise BadArgument(f"no course id: set c.CourseDirectory.course_id in {course / 'nbgrader_config.py'} "
-                          "or pass --course-id")
+        raise BadArgument(
+            f"no course id: set c.CourseDirectory.course_id in {course / 'nbgrader_config.py'} or pass --course-id"
+        )
     return identifier
 
 
-def release(course: Path, assignment: str, exchange: Path, *, course_id_override: str | None = None,
-            progress: Callable[[str], None] = lambda line: None) -> Path:
+def release(
+    course: Path,
+    assignment: str,
+    exchange: Path,
+    *,
+    course_id_override: str | None = None,
+    progress: Callable[[str], None] = lambda line: None,
+) -> Path:
     """Generate the student version unless the gradebook has it, then release it to ``exchange``.
 
     A missing exchange directory is created, writable for everyone. Returns the released directory.
@@ -50,13 +57,21 @@ def release(course: Path, assignment: str, exchange: Path, *, course_id_override
         progress(f"created the exchange directory {exchange} (writable for everyone)")
     run_nbgrader(course, "release_assignment", assignment, "--force", *_options(exchange, identifier))
     released = exchange / identifier / "outbound" / assignment
-    progress(f"released {assignment} to {released}; students run: nbgrader fetch_assignment {assignment} "
-             f"--course {identifier} --Exchange.root={exchange.resolve()}")
+    progress(
+        f"released {assignment} to {released}; students run: nbgrader fetch_assignment {assignment} "
+        f"--course {identifier} --Exchange.root={exchange.resolve()}"
+    )
     return released
 
 
-def collect(course: Path, assignment: str, exchange: Path, *, course_id_override: str | None = None,
-            progress: Callable[[str], None] = lambda line: None) -> list[str]:
+def collect(
+    course: Path,
+    assignment: str,
+    exchange: Path,
+    *,
+    course_id_override: str | None = None,
+    progress: Callable[[str], None] = lambda line: None,
+) -> list[str]:
     """Copy each student's newest submission from ``exchange`` into ``submitted/``; return who was collected."""
     if not exchange.is_dir():
         raise BadArgument(f"no exchange directory {exchange}: release an assignment to it first")

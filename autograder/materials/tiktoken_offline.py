@@ -51,4 +51,3 @@ def seed_gpt2_cache() -> Path:
         partial.write_bytes(data)
         partial.replace(target)  # atomic: a concurrent reader never sees half a file
     return cache_dir
-

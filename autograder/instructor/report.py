@@ -8,10 +8,10 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")  # the report is written to files; no display needed
-import matplotlib.pyplot as plt  # noqa: E402
-from nbgrader.api import Gradebook  # noqa: E402
+import matplotlib.pyplot as plt
+from nbgrader.api import Gradebook
 
-from autograder.nbgrader_process import run_nbgrader  # noqa: E402
+from autograder.instructor.nbgrader_process import run_nbgrader
 
 
 def export_grades(course: Path, path: Path) -> int:
@@ -22,7 +22,7 @@ def export_grades(course: Path, path: Path) -> int:
         return sum(1 for _ in csv.DictReader(file))
 
 
-def collect(course: Path) -> dict:
+def gradebook_statistics(course: Path) -> dict:
     """Scores per assignment and pass rates per graded cell, from the gradebook."""
     scores, passes = {}, {}
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
@@ -50,9 +50,11 @@ def flagged(course: Path) -> list[dict]:
 
 def write_report(course: Path) -> list[Path]:
     """Write the score figure, the pass rates and the flagged submissions into ``course/reports``."""
-    data, directory = collect(course), course / "reports"
+    data, directory = gradebook_statistics(course), course / "reports"
     directory.mkdir(exist_ok=True)
-    figure_path, rates_path, flagged_path = (directory / name for name in ("scores.png", "pass_rates.csv", "flagged.csv"))
+    figure_path, rates_path, flagged_path = (
+        directory / name for name in ("scores.png", "pass_rates.csv", "flagged.csv")
+    )
 
     assignments = sorted(data["scores"])
     fig, axes = plt.subplots(1, max(len(assignments), 1), figsize=(3.2 * max(len(assignments), 1), 2.8), squeeze=False)

@@ -1,6 +1,6 @@
 """The course's command line: the whole nbgrader workflow, one command per step.
 
-  gpt-course build [NN_name ...]                     regenerate course/release and solutions from course/source
+  gpt-course build [NN_name ...] [--root DIR]        regenerate course/release and solutions from course/source
   gpt-course release NN_name --exchange DIR          generate the student version if needed, release it
   gpt-course collect NN_name --exchange DIR          collect the newest submission of each student
   gpt-course collect NN_name --zip FILE              collect <student>_<anything>_<NN_name>.ipynb files from a zip
@@ -9,8 +9,10 @@
   gpt-course export --to FILE.csv                    one row of grades per student and assignment
   gpt-course report                                  score figure, pass rate per test, flagged submissions
 
-Every command but build takes --course DIR (default: the repository's course/). A bad argument
-exits with status 2, a failed step with status 1, each with one line that says why.
+Every command but build takes --course DIR (default: ./course when the working directory is a checkout
+of the course, else the working directory); build takes --root DIR, the checkout (default: the working
+directory). A bad argument exits with status 2, a failed step with status 1, each with one line that
+says why.
 """
 
 import argparse
@@ -18,8 +20,8 @@ import functools
 import sys
 from pathlib import Path
 
-from autograder import build, exchange, feedback, grading, report, zip_collect
-from autograder.errors import BadArgument, CourseError
+from autograder.instructor import autograde, build, exchange, feedback, lms_zip, report
+from autograder.instructor.errors import BadArgument, CourseError
 
 _progress = functools.partial(print, flush=True)  # a line as each step is done, also when piped into a file
 
@@ -40,18 +42,26 @@ def _fail(error: Exception, status: int) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="gpt-course", description=__doc__,
-                                     formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="gpt-course", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     command = commands.add_parser("build", help="regenerate course/release and solutions from course/source")
     command.add_argument("assignments", nargs="*", help="e.g. 01_tokenization (default: all)")
     command.add_argument("--no-execute", action="store_true", help="write solutions without running them")
+    command.add_argument(
+        "--root",
+        type=Path,
+        default=Path.cwd(),
+        help="the checkout holding course/source (default: the working directory)",
+    )
     command.set_defaults(run=_build)
 
     command = _course_command(commands, "release", "generate the student version if needed, release it")
-    command.add_argument("--exchange", type=Path, required=True,
-                         help="nbgrader's exchange directory (created if missing)")
+    command.add_argument(
+        "--exchange", type=Path, required=True, help="nbgrader's exchange directory (created if missing)"
+    )
     command.add_argument("--course-id", help="default: c.CourseDirectory.course_id of the course's nbgrader_config.py")
     command.set_defaults(run=_release)
 
@@ -66,8 +76,9 @@ def _parser() -> argparse.ArgumentParser:
     command.add_argument("--notebook-timeout", type=float, default=600, help="seconds per student (default 600)")
     command.add_argument("--cell-timeout", type=int, help="seconds per cell (default: the course config's)")
     command.add_argument("--memory-gb", type=float, default=4, help="address space per process (default 4)")
-    command.add_argument("--workers", type=_positive, default=1,
-                         help="students executed at a time, each in a scratch course (default 1)")
+    command.add_argument(
+        "--workers", type=_positive, default=1, help="students executed at a time, each in a scratch course (default 1)"
+    )
     command.set_defaults(run=_autograde)
 
     command = _course_command(commands, "feedback", "write feedback HTML for every graded student")
@@ -77,8 +88,9 @@ def _parser() -> argparse.ArgumentParser:
     command.add_argument("--to", type=Path, required=True, help="the CSV file to write")
     command.set_defaults(run=_export)
 
-    command = _course_command(commands, "report", "write the class report into the course's reports/",
-                              takes_assignment=False)
+    command = _course_command(
+        commands, "report", "write the class report into the course's reports/", takes_assignment=False
+    )
     command.set_defaults(run=_report)
     return parser
 
@@ -87,8 +99,19 @@ def _course_command(commands, name: str, help: str, takes_assignment: bool = Tru
     command = commands.add_parser(name, help=help)
     if takes_assignment:
         command.add_argument("assignment", help="e.g. 01_tokenization")
-    command.add_argument("--course", type=Path, default=build.REPO / "course", help="the nbgrader course directory")
+    command.add_argument(
+        "--course",
+        type=Path,
+        default=_default_course(),
+        help="the nbgrader course directory (default: ./course in a checkout, else .)",
+    )
     return command
+
+
+def _default_course() -> Path:
+    """./course when run from a checkout of the course, else the working directory."""
+    here = Path.cwd()
+    return here / "course" if (here / "course" / "nbgrader_config.py").is_file() else here
 
 
 def _positive(text: str) -> int:
@@ -106,16 +129,20 @@ def _check_course(args) -> None:
     assignment = getattr(args, "assignment", None)
     if assignment is not None and not (args.course / "source" / assignment).is_dir():
         known = ", ".join(sorted(path.name for path in (args.course / "source").glob("*") if path.is_dir()))
-        raise BadArgument(f"unknown assignment {assignment!r}: no {args.course / 'source' / assignment} "
-                          f"(known: {known or 'none'})")
+        raise BadArgument(
+            f"unknown assignment {assignment!r}: no {args.course / 'source' / assignment} (known: {known or 'none'})"
+        )
 
 
 def _build(args) -> None:
-    known = build.assignments()
+    tree = build.CourseTree(args.root)
+    if not (tree.course / "source").is_dir():
+        raise BadArgument(f"{args.root} is not a checkout of the course (it has no course/source)")
+    known = tree.assignments()
     unknown = sorted(set(args.assignments) - set(known))
     if unknown:
         raise BadArgument(f"unknown assignment(s) {', '.join(unknown)}; known: {', '.join(known)}")
-    build.build(args.assignments or None, run_solutions=not args.no_execute)
+    build.build(tree, args.assignments or None, run_solutions=not args.no_execute)
 
 
 def _release(args) -> None:
@@ -128,20 +155,27 @@ def _collect(args) -> None:
     if args.zip and args.course_id:
         raise BadArgument("--course-id goes with --exchange, not with --zip")
     if args.zip:
-        students = zip_collect.collect_zip(args.course, args.assignment, args.zip, progress=_progress)
+        students = lms_zip.collect_zip(args.course, args.assignment, args.zip, progress=_progress)
     else:
-        students = exchange.collect(args.course, args.assignment, args.exchange, course_id_override=args.course_id,
-                                    progress=_progress)
+        students = exchange.collect(
+            args.course, args.assignment, args.exchange, course_id_override=args.course_id, progress=_progress
+        )
     print(f"{len(students)} submissions of {args.assignment} collected into {args.course / 'submitted'}")
 
 
 def _autograde(args) -> None:
     _check_course(args)
-    outcomes = grading.autograde(args.course, args.assignment, notebook_timeout=args.notebook_timeout,
-                                 cell_timeout=args.cell_timeout, memory_gb=args.memory_gb, workers=args.workers,
-                                 progress=_progress)
+    outcomes = autograde.autograde(
+        args.course,
+        args.assignment,
+        notebook_timeout=args.notebook_timeout,
+        cell_timeout=args.cell_timeout,
+        memory_gb=args.memory_gb,
+        workers=args.workers,
+        progress=_progress,
+    )
     outcomes_path = args.course / "reports" / f"{args.assignment}-outcomes.csv"
-    grading.write_outcomes(outcomes, outcomes_path)
+    autograde.write_outcomes(outcomes, outcomes_path)
     for outcome in outcomes:
         score = f"{outcome.score:g} / {outcome.max_score:g}" if outcome.score is not None else "-"
         print(f"{outcome.student:24s} {outcome.status:11s} {score:>12s}  {'; '.join(outcome.problems)}")

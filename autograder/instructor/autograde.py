@@ -1,0 +1,158 @@
+"""Autograde a class with nbgrader, so that a broken submission costs only its own points.
+
+Before nbgrader runs, every submitted notebook is checked and repaired where that is safe
+(`autograder.defences.notebook_repair`), and code that reaches for the machinery of grading is
+flagged for review (`autograder.defences.tamper_scan`). nbgrader then grades the class (it restores
+locked test cells and kernels itself), one student at a time or several at a time
+(`autograder.instructor.parallel_execution`), in guarded kernels
+(`autograder.preprocessors.guarded_execute`), and each student gets one outcome line: graded with a
+score, or not graded and why.
+"""
+
+import csv
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbgrader.api import Gradebook, MissingEntry
+
+from autograder.defences.notebook_repair import notebook_problem, repair_notebook
+from autograder.defences.tamper_scan import reaching_code
+from autograder.instructor import parallel_execution
+from autograder.instructor.errors import CourseError
+from autograder.instructor.nbgrader_process import autograde_student
+
+
+@dataclass
+class Outcome:
+    student: str
+    score: float | None = None
+    max_score: float | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        return "graded" if self.score is not None else "not graded"
+
+
+def autograde(
+    course: Path,
+    assignment: str,
+    *,
+    notebook_timeout: float = 600,
+    memory_gb: float = 4,
+    cell_timeout: int | None = None,
+    workers: int = 1,
+    progress: Callable[[str], None] = lambda line: None,
+) -> list[Outcome]:
+    """Check and repair the submissions, then grade each student in an nbgrader process of its own.
+
+    Each process, and the kernel it starts, may use at most ``memory_gb`` of address space; a
+    student whose grading takes longer than ``notebook_timeout`` seconds is stopped and not
+    graded. ``cell_timeout`` overrides the course's per-cell limit. With more than one of
+    ``workers``, that many students are executed at a time (`autograder.instructor.parallel_execution`).
+    ``progress`` gets a line per student as the work goes on.
+    """
+    submitted = sorted(path for path in (course / "submitted").glob(f"*/{assignment}") if path.is_dir())
+    if not submitted:
+        raise CourseError(f"no submissions for {assignment} in {course / 'submitted'}")
+    if not (course / "gradebook.db").is_file():
+        raise CourseError(f"{course} has no gradebook yet: generate {assignment} first (gpt-course release)")
+    outcomes = [Outcome(path.parent.name) for path in submitted]
+    for outcome, path in zip(outcomes, submitted, strict=True):
+        for notebook in sorted(path.glob("*.ipynb")):
+            outcome.problems += repair_notebook(notebook)
+            if not notebook_problem(notebook):
+                read = nbformat.read(notebook, as_version=4)
+                outcome.problems += [f"{notebook.name}: {finding}" for finding in reaching_code(read)]
+    options = [f"--Execute.timeout={cell_timeout}"] if cell_timeout else []
+    limits = {"timeout": notebook_timeout, "memory_bytes": int(memory_gb * 1024**3)}
+    students = [outcome.student for outcome in outcomes]
+    if workers > 1:
+        finished = parallel_execution.execute_and_score(
+            course, assignment, students, workers=workers, options=options, progress=progress, **limits
+        )
+    else:
+        finished = _autograde_one_at_a_time(course, assignment, students, options=options, progress=progress, **limits)
+    for outcome in outcomes:
+        if not finished[outcome.student]:
+            outcome.problems.append(f"grading took longer than {notebook_timeout:g} s and was stopped; it scores zero")
+        _record_score(course, assignment, outcome, finished[outcome.student])
+    return outcomes
+
+
+def _autograde_one_at_a_time(
+    course: Path,
+    assignment: str,
+    students: list[str],
+    *,
+    options: list[str],
+    timeout: float,
+    memory_bytes: int,
+    progress: Callable[[str], None],
+) -> dict[str, bool]:
+    """Grade each student in the course itself; return whether each one's grading finished in time."""
+    finished = {}
+    for done, student in enumerate(students, 1):
+        start = time.monotonic()
+        finished[student] = autograde_student(
+            course, assignment, student, *options, timeout=timeout, memory_bytes=memory_bytes
+        )
+        progress(f"[{done}/{len(students)}] {student}: graded in {time.monotonic() - start:.1f} s")
+    return finished
+
+
+def _record_score(course: Path, assignment: str, outcome: Outcome, finished: bool) -> None:
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        try:
+            submission = gradebook.find_submission(assignment, outcome.student)
+        except MissingEntry:
+            outcome.problems.append("nbgrader recorded no submission")
+            return
+        outcome.max_score = submission.max_score
+        autograded = course / "autograded" / outcome.student / assignment
+        if finished and autograded.is_dir():  # nbgrader removes it when grading fails
+            outcome.score = submission.score
+            outcome.problems += _trouble_in(autograded)
+        elif finished:
+            outcome.problems.append("nbgrader could not grade it (its log says why); it scores zero")
+
+
+TROUBLE = {
+    "CellTimeoutError": "a cell hit the time limit",
+    "MemoryError": "a cell ran out of memory",
+    "DeadKernelError": "the kernel died",
+}
+
+
+def _trouble_in(autograded: Path) -> list[str]:
+    """Time-outs, memory errors, kernel deaths and what the kernel's guard refused in the graded notebooks:
+    worth a look even when graded."""
+    found = []
+    for path in sorted(autograded.glob("*.ipynb")):
+        for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
+            for output in cell.get("outputs", []):
+                name = cell.metadata.get("nbgrader", {}).get("grade_id", f"cell {index}")
+                if output.get("output_type") != "error":
+                    continue
+                if output.get("ename") in TROUBLE:
+                    found.append(f"{path.name}: {TROUBLE[output['ename']]} in {name}")
+                elif str(output.get("evalue", "")).startswith(
+                    "grading: "
+                ):  # refused by autograder.defences.kernel_guard
+                    found.append(f"{path.name}: {name} was refused: {output['evalue'][len('grading: ') :]}")
+    return found
+
+
+def write_outcomes(outcomes: list[Outcome], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(["student", "status", "score", "max_score", "problems"])
+        for outcome in outcomes:
+            writer.writerow(
+                [outcome.student, outcome.status, outcome.score, outcome.max_score, json.dumps(outcome.problems)]
+            )

@@ -1,0 +1,3 @@
+"""What the notebooks load besides their checks: the course's data sets (`data`), GPT-2's tokenizer
+files for offline use (`tiktoken_offline`), GPT-2's BPE cut down to the course's texts
+(`compact_tokenizer`) and the optional download of GPT-2's real weights (`gpt2_download`)."""

@@ -1,0 +1,22 @@
+"""Feedback that keeps hidden tests hidden.
+
+nbgrader's feedback shows graded notebooks as they ran, hidden test code included, and a failing
+hidden test's traceback quotes that code again. ``HideHiddenTests`` removes the hidden region from
+each cell and cuts tracebacks down to the error's own message (which the course's checks word for
+students). `course/nbgrader_config.py` puts it into ``GenerateFeedback.preprocessors``.
+"""
+
+from nbgrader.preprocessors import ClearHiddenTests
+
+HIDDEN_TESTS_MARKER = "BEGIN HIDDEN TESTS"
+
+
+class HideHiddenTests(ClearHiddenTests):
+    def preprocess_cell(self, cell, resources, cell_index):
+        had_hidden_tests = HIDDEN_TESTS_MARKER in cell.source
+        cell, resources = super().preprocess_cell(cell, resources, cell_index)
+        if had_hidden_tests and cell.cell_type == "code":
+            for output in cell.outputs:
+                if output.output_type == "error":
+                    output.traceback = [f"{output.ename}: {output.evalue}"]
+        return cell, resources

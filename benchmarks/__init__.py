@@ -1,0 +1,1 @@
+"""Scripts that measure and print; run from the checkout as `python -m benchmarks.NAME`."""
