@@ -5,6 +5,7 @@ import torch
 
 from autograder.checks.core import TOLERANCE, show
 from autograder.checks.registry import exercise
+from autograder.checks.train_mode import check_dropout
 from autograder.reference import attention as ref
 
 MASK_HINT = "mask the scores of later tokens (key j > query i) with -inf *before* the softmax; -inf, not 0, gives weight exactly 0"
@@ -142,6 +143,10 @@ def Dropout_hidden(check, dropout_class, seed):
         dropout_class(1.0)
 
 
+DROPOUT_HINT = (
+    "apply self.dropout (nn.Dropout(dropout)) once, to the attention weights: after the masked softmax, "
+    "before multiplying by the values"
+)
 CAUSAL_PARAMETERS = ["W_query.weight", "W_key.weight", "W_value.weight"]
 
 
@@ -199,14 +204,9 @@ def CausalAttention_hidden(check, module_class, seed):
         (6, 6, 9, 4, 2, True),
     ]:
         _check_causal(check, module_class, d_in, d_out, context_length, batch, tokens, bias)
-    module = check.call(module_class, 4, 4, 8, 0.5, description="CausalAttention(4, 4, 8, dropout=0.5)")
-    x = torch.randn(2, 8, 4)
-    module.eval()
-    first, second = module(x), module(x)
-    check.tensor(second, first, "two calls in eval mode", hint="dropout must be off in eval mode: use nn.Dropout")
-    module.train()
-    if bool(torch.allclose(module(x), module(x))):
-        check.fail(
-            "dropout=0.5 changed nothing in train mode",
-            hint="apply self.dropout (nn.Dropout(dropout)) to the attention weights",
-        )
+    # d_out 3 and 7 tokens, so that dropout on the weights (..., 7, 7) and on the outputs (..., 3) differ
+    described = "CausalAttention(4, 3, context_length=8, dropout=0.5)"
+    expected = ref.CausalAttention(4, 3, 8, 0.5)
+    module = check.module(module_class, 4, 3, 8, 0.5, described=described, parameters=CAUSAL_PARAMETERS)
+    check.copy_parameters(expected, module)
+    check_dropout(check, module, expected, torch.randn(2, 7, 4), described, where=DROPOUT_HINT, **TOLERANCE)

@@ -15,6 +15,7 @@ from torch import nn
 
 from autograder.checks.core import TOLERANCE, parameter_names, show
 from autograder.checks.registry import exercise
+from autograder.checks.train_mode import check_dropout
 from autograder.reference import finetuning, gpt, training
 
 TINY = {
@@ -148,6 +149,10 @@ def FeedForward_hidden(check, feed_forward_class, seed):
 BLOCK_HINT = (
     "pre-norm with two shortcuts: x = x + drop_shortcut(att(norm1(x))), then x = x + drop_shortcut(ff(norm2(x)))"
 )
+BLOCK_DROPOUT_HINT = (
+    "drop_shortcut drops each branch before it is added: x + drop_shortcut(att(norm1(x))), then "
+    "x + drop_shortcut(ff(norm2(x))); not the sum, not the shortcut; the attention drops its own weights"
+)
 BLOCK_CAUSAL_HINT = "an output moved when only a later token changed: the block must only mix tokens through self.att"
 
 
@@ -172,9 +177,13 @@ def TransformerBlock_hidden(check, block_class, seed):
     for _ in range(3):
         config = _random_config(rng)
         _check_block(check, block_class, config, 2, rng.randint(1, config["context_length"]))
-    block = _check_block(check, block_class, _random_config(rng, drop_rate=0.5), 2, 3)
-    x = torch.randn(2, 3, block.norm1.scale.shape[0])
-    check.tensor(block(x), block(x), "two calls in eval mode", hint="use nn.Dropout, which is off in eval mode")
+    # 8 features in 2 heads and 6 tokens: the dropped weights (..., 6, 6) and branches (..., 8) differ
+    config = {**TINY, "context_length": 8, "drop_rate": 0.5, "qkv_bias": True}
+    expected = _randomized(gpt.TransformerBlock(config))
+    described = "TransformerBlock({emb_dim=8, n_heads=2, drop_rate=0.5})"
+    block = check.module(block_class, config, described=described, parameters=parameter_names(expected))
+    check.copy_parameters(expected, block)
+    check_dropout(check, block, expected, torch.randn(2, 6, 8), described, where=BLOCK_DROPOUT_HINT, **TOLERANCE)
 
 
 # 5. The model
@@ -182,6 +191,11 @@ def TransformerBlock_hidden(check, block_class, seed):
 MODEL_HINT = (
     "tok_emb(ids) + pos_emb(arange(tokens)), drop_emb, the blocks in self.trf_blocks (nn.Sequential), "
     "final_norm, then out_head (no bias)"
+)
+
+MODEL_DROPOUT_HINT = (
+    "drop_emb drops the sum tok_emb(ids) + pos_emb(positions), once, before the blocks; "
+    "the blocks drop their own branches and attention weights, and nothing after them is dropped"
 )
 
 
@@ -238,9 +252,13 @@ def GPTModel_hidden(check, model_class, seed):
         rtol=0,
         hint="an untrained model should spread its bets: keep PyTorch's default initialization",
     )
-    model = _check_model(check, model_class, _random_config(rng, drop_rate=0.5), 2, 3)
-    ids = torch.randint(0, model.tok_emb.weight.shape[0], (2, 3))
-    check.tensor(model(ids), model(ids), "two calls in eval mode", hint="use nn.Dropout, which is off in eval mode")
+    config = {**TINY, "vocab_size": 13, "context_length": 8, "drop_rate": 0.5}
+    expected = _reference_model(config)
+    described = "GPTModel({vocab_size=13, emb_dim=8, n_heads=2, n_layers=2, drop_rate=0.5})"
+    model = check.module(model_class, config, described=described, parameters=parameter_names(expected))
+    check.copy_parameters(expected, model)
+    ids = torch.randint(0, 13, (2, 6))
+    check_dropout(check, model, expected, ids, described, where=MODEL_DROPOUT_HINT, **TOLERANCE)
 
 
 # 6. Parameter count

@@ -6,6 +6,7 @@ from torch import nn
 
 from autograder.checks.core import TOLERANCE, parameter_names, show
 from autograder.checks.registry import exercise
+from autograder.checks.train_mode import check_dropout
 from autograder.reference import attention as ref
 
 PROJECTIONS = ("W_query", "W_key", "W_value")
@@ -55,6 +56,13 @@ def MultiHeadAttentionWrapper(check, wrapper_class):
 def MultiHeadAttentionWrapper_hidden(check, wrapper_class, seed):
     for config in [(1, 1, 1, 1, 1, 1, False), (5, 3, 8, 4, 3, 7, True), (4, 6, 9, 3, 1, 9, False)]:
         _check_wrapper(check, wrapper_class, *config)
+    described = "MultiHeadAttentionWrapper(4, 3, 8, dropout=0.5, num_heads=2)"
+    expected = ref.MultiHeadAttentionWrapper(4, 3, 8, 0.5, 2)
+    module = check.module(wrapper_class, 4, 3, 8, 0.5, 2, described=described, parameters=parameter_names(expected))
+    check.copy_parameters(expected, module)
+    hint = "give every head the dropout probability, CausalAttention(d_in, d_out, context_length, dropout, qkv_bias): "
+    hint += "each head drops its own attention weights, and nothing else is dropped"
+    check_dropout(check, module, expected, torch.randn(2, 7, 4), described, where=hint, **TOLERANCE)
 
 
 def _check_mha(
@@ -106,15 +114,27 @@ def MultiHeadAttention_hidden(check, mha_class, seed):
         (6, 6, 12, 6, 1, 5, True),
     ]:
         _check_mha(check, mha_class, *config)
-    module = check.call(mha_class, 4, 8, 8, 0.5, 2, description="MultiHeadAttention(4, 8, 8, dropout=0.5, num_heads=2)")
-    x = torch.randn(2, 8, 4)
-    module.eval()
-    check.tensor(
-        module(x), module(x), "two calls in eval mode", hint="dropout must be off in eval mode: use nn.Dropout"
-    )
-    module.train()
-    if bool(torch.allclose(module(x), module(x))):
-        check.fail("dropout=0.5 changed nothing in train mode", hint="apply self.dropout to the attention weights")
+    _check_mha_dropout(check, mha_class, "MultiHeadAttention", MHA_DROPOUT_HINT)
+
+
+MHA_DROPOUT_HINT = (
+    "apply self.dropout (nn.Dropout) once, to the attention weights (batch, heads, tokens, tokens): after the "
+    "masked softmax, before @ values; not to the scores, the values or the output of out_proj"
+)
+SDPA_DROPOUT_HINT = (
+    "pass dropout_p=self.dropout.p to scaled_dot_product_attention in train mode (self.training), and apply no "
+    "other dropout: the function drops the attention weights itself"
+)
+
+
+def _check_mha_dropout(check, mha_class, name, hint, off_hint=None):
+    """Train and eval mode with dropout 0.5, compared with the reference MultiHeadAttention. 8 features in
+    2 heads and 7 tokens, so that the weights (..., 7, 7), values (..., 4) and outputs (..., 8) differ."""
+    described = f"{name}(4, 8, 8, dropout=0.5, num_heads=2)"
+    expected = ref.MultiHeadAttention(4, 8, 8, 0.5, 2)
+    module = check.module(mha_class, 4, 8, 8, 0.5, 2, described=described, parameters=parameter_names(expected))
+    check.copy_parameters(expected, module)
+    check_dropout(check, module, expected, torch.randn(2, 7, 4), described, where=hint, off_hint=off_hint, **TOLERANCE)
 
 
 def _check_loading(check, load_heads_into_mha, d_in, d_out, num_heads, qkv_bias, batch, tokens):
@@ -178,6 +198,13 @@ def MultiHeadAttentionSDPA(check, sdpa_class):
 def MultiHeadAttentionSDPA_hidden(check, sdpa_class, seed):
     for config in [(1, 1, 1, 1, 1, 1, False), (5, 12, 10, 3, 3, 7, True), (8, 16, 9, 4, 2, 9, False)]:
         _check_sdpa(check, sdpa_class, config)
+    _check_mha_dropout(
+        check,
+        sdpa_class,
+        "MultiHeadAttentionSDPA",
+        SDPA_DROPOUT_HINT,
+        off_hint="in eval mode pass dropout_p=0.0: scaled_dot_product_attention drops whenever dropout_p > 0",
+    )
 
 
 def _check_count(check, mha_parameter_count, d_in, d_out, qkv_bias):

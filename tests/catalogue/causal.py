@@ -69,6 +69,20 @@ VALID = [
             masking="scores = scores.masked_fill(self.mask[:t, :t] == 0, float('-inf'))",
         ),
     ),
+    (  # functional dropout that follows the module's mode
+        "CausalAttention",
+        CAUSAL.format(mask=TRIU, masking=TRIU_MASKING).replace(
+            "self.dropout(torch.softmax(scores, dim=-1))",
+            "nn.functional.dropout(torch.softmax(scores, dim=-1), self.dropout.p, self.training)",
+        ),
+    ),
+    (  # the student's own Dropout of exercise 4 instead of nn.Dropout
+        "CausalAttention",
+        DROPOUT.format(
+            body="if not self.training: return x\n        return x.masked_fill(torch.rand_like(x) < self.p, 0.0) / (1 - self.p)"
+        )
+        + CAUSAL.format(mask=TRIU, masking=TRIU_MASKING).replace("nn.Dropout(dropout)", "Dropout(dropout)"),
+    ),
 ]
 
 BUGGY = [
@@ -117,6 +131,34 @@ BUGGY = [
     (
         "CausalAttention",
         CAUSAL.format(mask=TRIU, masking=TRIU_MASKING).replace("self.dropout(torch.softmax", "(torch.softmax"),
-        "dropout=0.5 changed nothing",
+        "dropped nothing in train mode",
+    ),
+    (  # dropout on the scores, before the mask and the softmax
+        "CausalAttention",
+        CAUSAL.format(
+            mask=TRIU, masking="scores = self.dropout(scores).masked_fill(self.mask.bool()[:t, :t], -torch.inf)"
+        ).replace("self.dropout(torch.softmax", "(torch.softmax"),
+        "to the scores",
+    ),
+    (  # dropout on the context vectors instead of the weights
+        "CausalAttention",
+        CAUSAL.format(mask=TRIU, masking=TRIU_MASKING).replace(
+            "return self.dropout(torch.softmax(scores, dim=-1)) @ v",
+            "return self.dropout(torch.softmax(scores, dim=-1) @ v)",
+        ),
+        "wrong tensors",
+    ),
+    (  # dropout left on in eval mode
+        "CausalAttention",
+        CAUSAL.format(mask=TRIU, masking=TRIU_MASKING).replace(
+            "self.dropout(torch.softmax(scores, dim=-1))",
+            "nn.functional.dropout(torch.softmax(scores, dim=-1), self.dropout.p)",
+        ),
+        "eval mode",
+    ),
+    (  # a probability of its own instead of the one given
+        "CausalAttention",
+        CAUSAL.format(mask=TRIU, masking=TRIU_MASKING).replace("nn.Dropout(dropout)", "nn.Dropout(0.1)"),
+        "dropout probability",
     ),
 ]

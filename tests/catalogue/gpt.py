@@ -169,6 +169,13 @@ VALID = [
     ),
     ("FeedForward", FEED_FORWARD.format(activation="nn.GELU(approximate='tanh')")),
     ("TransformerBlock", BLOCK.format(body=PRE_NORM)),
+    (  # functional dropout that follows the module's mode
+        "TransformerBlock",
+        BLOCK.format(
+            body="drop = lambda y: nn.functional.dropout(y, self.drop_shortcut.p, self.training)\n"
+            "        x = x + drop(self.att(self.norm1(x)))\n        return x + drop(self.ff(self.norm2(x)))"
+        ),
+    ),
     (
         "GPTModel",
         MODEL.format(
@@ -253,6 +260,37 @@ BUGGY = [
         "GPTModel",
         MODEL.format(body="return self.out_head(self.final_norm(self.trf_blocks(self.drop_emb(self.tok_emb(ids)))))"),
         "pos_emb(arange(tokens))",
+    ),
+    (  # dropout on the sum after the shortcut, not on the branch
+        "TransformerBlock",
+        BLOCK.format(
+            body="x = self.drop_shortcut(x + self.att(self.norm1(x)))\n"
+            "        return self.drop_shortcut(x + self.ff(self.norm2(x)))"
+        ),
+        "drop_shortcut drops each branch",
+    ),
+    (  # only the attention branch dropped
+        "TransformerBlock",
+        BLOCK.format(
+            body="x = x + self.drop_shortcut(self.att(self.norm1(x)))\n        return x + self.ff(self.norm2(x))"
+        ),
+        "wrong tensors",
+    ),
+    (  # dropout on the token embeddings only, before the positions are added
+        "GPTModel",
+        MODEL.format(
+            body="x = self.drop_emb(self.tok_emb(ids)) + self.pos_emb(torch.arange(ids.shape[1]))\n"
+            "        return self.out_head(self.final_norm(self.trf_blocks(x)))"
+        ),
+        "drop_emb drops the sum",
+    ),
+    (  # drop_emb defined but never applied
+        "GPTModel",
+        MODEL.format(
+            body="x = self.tok_emb(ids) + self.pos_emb(torch.arange(ids.shape[1]))\n"
+            "        return self.out_head(self.final_norm(self.trf_blocks(x)))"
+        ),
+        "wrong tensors",
     ),
     (
         "gpt_parameter_count",

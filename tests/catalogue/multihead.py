@@ -43,7 +43,7 @@ class MultiHeadAttentionSDPA(MultiHeadAttention):
     def forward(self, x):
         b, t, _ = x.shape
         q, k, v = (l(x).view(b, t, self.h, self.hd).transpose(1, 2) for l in (self.W_query, self.W_key, self.W_value))
-        c = nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+        c = nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=self.dropout.p if self.training else 0.0)
         return self.out_proj(c.transpose(1, 2).reshape(b, t, -1))
 """
 WRAPPER = """
@@ -87,8 +87,22 @@ VALID = [
             merge="torch.cat([c[:, i] for i in range(self.h)], dim=-1)",
         ),
     ),
+    (  # one head at a time, each with its own dropout call
+        "MultiHeadAttention",
+        MHA.format(
+            split=SPLIT,
+            attend="s = (q @ k.transpose(-2, -1) / self.hd ** 0.5).masked_fill(self.mask[:t, :t], -torch.inf)\n"
+            "        c = torch.stack([self.dropout(s[:, i].softmax(-1)) @ v[:, i] for i in range(self.h)], dim=1)",
+            merge=MERGE,
+        ),
+    ),
     ("load_heads_into_mha", LOAD.format(copy=LOAD_COPY)),
     ("MultiHeadAttentionSDPA", MHA.format(split=SPLIT, attend=ATTEND, merge=MERGE) + SDPA),
+    (  # an explicit boolean mask of what may be seen instead of is_causal
+        "MultiHeadAttentionSDPA",
+        MHA.format(split=SPLIT, attend=ATTEND, merge=MERGE)
+        + SDPA.replace("is_causal=True", "attn_mask=~self.mask[:t, :t]"),
+    ),
     (
         "mha_parameter_count",
         MHA.format(split=SPLIT, attend=ATTEND, merge=MERGE) + "def mha_parameter_count(d_in, d_out, qkv_bias=False):\n"
@@ -142,6 +156,37 @@ BUGGY = [
         "MultiHeadAttentionSDPA",
         MHA.format(split=SPLIT, attend=ATTEND, merge=MERGE) + SDPA.replace("is_causal=True", "is_causal=False"),
         "must mask the keys j > i",
+    ),
+    (  # dropout after the output projection instead of on the attention weights
+        "MultiHeadAttention",
+        MHA.format(split=SPLIT, attend=ATTEND.replace("self.dropout(s.softmax(-1))", "s.softmax(-1)"), merge=MERGE)
+        .replace("return self.out_proj(", "return self.dropout(self.out_proj(")
+        .replace(MERGE + ")", MERGE + "))"),
+        "wrong tensors",
+    ),
+    (  # dropout defined but never applied
+        "MultiHeadAttention",
+        MHA.format(split=SPLIT, attend=ATTEND.replace("self.dropout(s.softmax(-1))", "s.softmax(-1)"), merge=MERGE),
+        "dropped nothing",
+    ),
+    (  # the heads built without the dropout probability
+        "MultiHeadAttentionWrapper",
+        WRAPPER.format(body="return torch.cat([head(x) for head in self.heads], dim=-1)").replace(
+            "context_length, dropout, qkv_bias)", "context_length, 0.0, qkv_bias)"
+        ),
+        "dropped nothing",
+    ),
+    (  # the fused function without dropout_p
+        "MultiHeadAttentionSDPA",
+        MHA.format(split=SPLIT, attend=ATTEND, merge=MERGE)
+        + SDPA.replace(", dropout_p=self.dropout.p if self.training else 0.0", ""),
+        "dropout_p=self.dropout.p",
+    ),
+    (  # dropout_p also in eval mode
+        "MultiHeadAttentionSDPA",
+        MHA.format(split=SPLIT, attend=ATTEND, merge=MERGE)
+        + SDPA.replace("dropout_p=self.dropout.p if self.training else 0.0", "dropout_p=self.dropout.p"),
+        "dropout_p=0.0",
     ),
     (
         "mha_parameter_count",
