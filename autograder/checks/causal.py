@@ -159,17 +159,7 @@ def _check_causal(check, module_class, d_in, d_out, context_length, batch, token
     module = check.module(
         module_class, d_in, d_out, context_length, 0.0, qkv_bias=qkv_bias, described=described, parameters=parameters
     )
-    mask = getattr(module, "mask", None)
-    if (
-        type(mask) is not torch.Tensor
-        or mask.shape != (context_length, context_length)
-        or "mask" not in dict(module.named_buffers())
-    ):
-        check.fail(
-            f"{described} needs a buffer named mask of shape ({context_length}, {context_length})",
-            got=show(mask),
-            hint="self.register_buffer('mask', ...) sized to the context length; slice it for shorter inputs",
-        )
+    check.mask_buffer(module, context_length, described)
     check.copy_parameters(expected, module)
     check.module_outputs(
         module,
@@ -204,6 +194,8 @@ def CausalAttention_hidden(check, module_class, seed):
         (6, 6, 9, 4, 2, True),
     ]:
         _check_causal(check, module_class, d_in, d_out, context_length, batch, tokens, bias)
+    module = check.call(module_class, 5, 4, 6, 0.0, qkv_bias=True, description="CausalAttention(5, 4, 6, 0.0, True)")
+    check.float64_outputs(module, ref.CausalAttention(5, 4, 6, 0.0, True), torch.randn(2, 6, 5), "CausalAttention")
     # d_out 3 and 7 tokens, so that dropout on the weights (..., 7, 7) and on the outputs (..., 3) differ
     described = "CausalAttention(4, 3, context_length=8, dropout=0.5)"
     expected = ref.CausalAttention(4, 3, 8, 0.5)

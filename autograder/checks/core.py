@@ -185,6 +185,61 @@ class Check:
         )
         return module
 
+    def mask_buffer(self, module: torch.nn.Module, context_length: int, described: str) -> None:
+        """The causal mask must be a buffer named mask: saved in the state_dict, moved by .to(device)."""
+        mask = getattr(module, "mask", None)
+        if type(mask) is not torch.Tensor or mask.shape != (context_length, context_length):
+            self.fail(
+                f"{described} needs a buffer named mask of shape ({context_length}, {context_length})",
+                got=show(mask),
+                hint="self.register_buffer('mask', ...) sized to the context length; slice it for shorter inputs",
+            )
+        if "mask" not in dict(module.named_buffers()):
+            self.fail(
+                f"{described} keeps its mask as a plain attribute, not as a buffer",
+                expected="'mask' among module.named_buffers()",
+                got=f"buffers {show([name for name, _ in module.named_buffers()])}",
+                hint="self.register_buffer('mask', ...): a buffer is saved in the state_dict and moves with "
+                "the module to a GPU, a plain tensor attribute does neither",
+            )
+
+    def float64_outputs(self, module, expected, x: torch.Tensor, name: str) -> None:
+        """``module.to(torch.float64)`` on float64 ``x`` gives ``expected``'s float64 outputs: whatever the
+        module keeps (its mask) must follow .to(), as it must follow .to(device) onto a GPU."""
+        self.copy_parameters(expected, module)
+        self.call(module.to, torch.float64, description=f"{name}.to(torch.float64)")
+        self.module_outputs(
+            module,
+            expected.to(torch.float64),
+            x.to(torch.float64),
+            f"{name} after .to(torch.float64)",
+            hint="everything the module keeps must follow .to(): register the mask with register_buffer, and "
+            "build any other tensor in forward from the input (dtype=x.dtype, device=x.device)",
+            **TOLERANCE,
+        )
+
+    def kept_parameters(self, module: torch.nn.Module, before: dict, sources, what: str, hint: str) -> None:
+        """After copying weights into ``module`` (whose parameters were ``before``, name: Parameter):
+        every parameter is still the same object, and none shares memory with the ``sources`` tensors."""
+        now = dict(module.named_parameters(remove_duplicate=False))
+        for name, parameter in before.items():
+            if now.get(name) is not parameter:
+                self.fail(
+                    f"{what}: {name} is no longer the parameter it was",
+                    expected=f"the same nn.Parameter object (id {id(parameter)})",
+                    got=f"another object (id {id(now.get(name))})" if name in now else "no such parameter",
+                    hint="copy into the existing parameter, parameter.copy_(value) under torch.no_grad(): an "
+                    "optimizer built before holds the old object and would never see the new one; " + hint,
+                )
+        storages = {t.untyped_storage().data_ptr() for t in sources if t.numel()}
+        for name, parameter in now.items():
+            if parameter.numel() and parameter.untyped_storage().data_ptr() in storages:
+                self.fail(
+                    f"{what}: {name} shares its memory with a tensor it was copied from",
+                    hint="copy the values with parameter.copy_(value): assigning .data = value (or a view of it) "
+                    "makes both use one memory, so changing one changes the other; " + hint,
+                )
+
     def copy_parameters(self, source: torch.nn.Module, target: torch.nn.Module) -> None:
         """Copy every parameter (not buffers) of ``source`` into the same-named parameter of ``target``."""
         targets = dict(target.named_parameters())

@@ -246,7 +246,11 @@ def create_dataloader_hidden(check, create_dataloader, seed):
 
 def _check_one_hot(check, one_hot_embedding, token_ids, weight):
     got = check.call(
-        one_hot_embedding, token_ids.clone(), weight, description=f"one_hot_embedding(ids {show(token_ids)}, weight)"
+        one_hot_embedding,
+        token_ids.clone(),
+        weight,
+        description=f"one_hot_embedding(ids {show(token_ids)}, weight of dtype {weight.dtype})",
+        hint="one_hot gives int64: convert it to the weight's dtype, .to(weight.dtype), before multiplying",
     )
     embedding = nn.Embedding.from_pretrained(weight)
     check.tensor(
@@ -270,6 +274,9 @@ def one_hot_embedding_hidden(check, one_hot_embedding, seed):
     for shape, vocab_size, dim in [((1,), 1, 1), ((7,), 50, 4), ((3, 5), 11, 8), ((2, 3, 4), 9, 2)]:
         ids = torch.randint(0, vocab_size, shape, generator=generator)
         _check_one_hot(check, one_hot_embedding, ids, torch.randn(vocab_size, dim, generator=generator))
+    # the result follows the weight's dtype, as the exercise says
+    ids = torch.randint(0, 6, (2, 3), generator=generator)
+    _check_one_hot(check, one_hot_embedding, ids, torch.randn(6, 4, generator=generator, dtype=torch.float64))
 
 
 def _check_input_embedding(check, module_class, vocab_size, context_length, dim, token_ids):

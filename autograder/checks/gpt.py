@@ -609,15 +609,23 @@ def hugging_face_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
     return {key: value.detach().clone() for key, value in state.items()}
 
 
-def _check_gpt2(check, load_gpt2_weights, config):
+def _check_gpt2(check, load_gpt2_weights, config, hidden=False):
     source = _reference_model(config)
     with torch.no_grad():
         source.out_head.weight.copy_(source.tok_emb.weight)  # GPT-2 ties its head to the token embedding
     model = gpt.GPTModel(config).eval()
-    check.call(
-        load_gpt2_weights, model, hugging_face_state_dict(source), description="load_gpt2_weights(model, state_dict)"
-    )
+    before, state = dict(model.named_parameters()), hugging_face_state_dict(source)
+    check.call(load_gpt2_weights, model, state, description="load_gpt2_weights(model, state_dict)")
     check.same_parameters(model, source, "after loading", hint=GPT2_HINT)
+    if hidden:
+        check.kept_parameters(
+            model,
+            before,
+            list(state.values()),
+            "after load_gpt2_weights",
+            hint="copy every tensor into the model's own parameter, e.g. model.out_head.weight.copy_(state_dict"
+            "['lm_head.weight']), even the tied head",
+        )
     ids = torch.randint(0, config["vocab_size"], (2, config["context_length"]))
     check.tensor(model(ids), source(ids), "the loaded model's logits", hint=GPT2_HINT, **TOLERANCE)
 
@@ -631,7 +639,7 @@ def load_gpt2_weights(check, load_gpt2_weights):
 def load_gpt2_weights_hidden(check, load_gpt2_weights, seed):
     rng = random.Random(seed)
     for _ in range(2):
-        _check_gpt2(check, load_gpt2_weights, _random_config(rng, qkv_bias=True))
+        _check_gpt2(check, load_gpt2_weights, _random_config(rng, qkv_bias=True), hidden=True)
 
 
 # 13. Classification head

@@ -92,6 +92,7 @@ def _check_mha(
         "scale by √head_dim, mask, softmax, @ V, then transpose back, merge heads and apply out_proj",
         **TOLERANCE,
     )
+    return module
 
 
 @exercise
@@ -113,7 +114,14 @@ def MultiHeadAttention_hidden(check, mha_class, seed):
         (8, 16, 9, 4, 2, 9, False),
         (6, 6, 12, 6, 1, 5, True),
     ]:
-        _check_mha(check, mha_class, *config)
+        module = _check_mha(check, mha_class, *config)
+        check.mask_buffer(module, config[2], f"MultiHeadAttention(context_length={config[2]})")
+    module = check.call(
+        mha_class, 5, 6, 6, 0.0, 2, qkv_bias=True, description="MultiHeadAttention(5, 6, 6, 0.0, 2, True)"
+    )
+    check.float64_outputs(
+        module, ref.MultiHeadAttention(5, 6, 6, 0.0, 2, True), torch.randn(2, 6, 5), "MultiHeadAttention"
+    )
     _check_mha_dropout(check, mha_class, "MultiHeadAttention", MHA_DROPOUT_HINT)
 
 
@@ -140,6 +148,7 @@ def _check_mha_dropout(check, mha_class, name, hint, off_hint=None):
 def _check_loading(check, load_heads_into_mha, d_in, d_out, num_heads, qkv_bias, batch, tokens):
     wrapper = ref.MultiHeadAttentionWrapper(d_in, d_out, 8, 0.0, num_heads, qkv_bias)
     mha = ref.MultiHeadAttention(d_in, d_out * num_heads, 8, 0.0, num_heads, qkv_bias)
+    before = dict(mha.named_parameters())
     check.call(load_heads_into_mha, wrapper, mha, description="load_heads_into_mha(wrapper, mha)")
     x = torch.randn(batch, tokens, d_in)
     check.tensor(
@@ -150,6 +159,7 @@ def _check_loading(check, load_heads_into_mha, d_in, d_out, num_heads, qkv_bias,
         "out_proj must do nothing: identity weight, zero bias",
         **TOLERANCE,
     )
+    return before, wrapper, mha
 
 
 @exercise
@@ -164,7 +174,14 @@ def load_heads_into_mha_hidden(check, load_heads_into_mha, seed):
         (4, 3, 4, True, 2, 8),
         (6, 5, 3, False, 3, 4),
     ]:
-        _check_loading(check, load_heads_into_mha, d_in, d_out, num_heads, bias, batch, tokens)
+        before, wrapper, mha = _check_loading(check, load_heads_into_mha, d_in, d_out, num_heads, bias, batch, tokens)
+        check.kept_parameters(
+            mha,
+            before,
+            list(wrapper.parameters()),
+            "after load_heads_into_mha",
+            hint="getattr(mha, name).weight.copy_(torch.cat([...])) under torch.no_grad()",
+        )
 
 
 class _RecordTorchCalls(torch.overrides.TorchFunctionMode):

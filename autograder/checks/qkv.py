@@ -132,11 +132,19 @@ def copy_linear_to_params(check, copy_linear_to_params):
 @copy_linear_to_params.hidden
 def copy_linear_to_params_hidden(check, copy_linear_to_params, seed):
     for d_in, d_out, shape in [(4, 4, (6, 4)), (2, 7, (3, 2)), (6, 3, (2, 4, 6))]:
-        _check_copy(check, copy_linear_to_params, d_in, d_out, shape)
+        source, target, before = _check_copy(check, copy_linear_to_params, d_in, d_out, shape)
+        check.kept_parameters(
+            target,
+            before,
+            list(source.parameters()),
+            "after copy_linear_to_params",
+            hint="target.W_query.copy_(source.W_query.weight.T) under torch.no_grad()",
+        )
 
 
 def _check_copy(check, copy_linear_to_params, d_in, d_out, shape):
     source, target = ref.SelfAttentionLinear(d_in, d_out), ref.SelfAttentionParams(d_in, d_out)
+    before = dict(target.named_parameters())
     check.call(copy_linear_to_params, source, target, description="copy_linear_to_params(linear_module, params_module)")
     hint = "nn.Linear computes x @ weight.T, so the (d_in, d_out) matrix is weight.T; copy with torch.no_grad()"
     for name in ("W_query", "W_key", "W_value"):
@@ -150,3 +158,4 @@ def _check_copy(check, copy_linear_to_params, d_in, d_out, shape):
         )
     x = torch.randn(*shape)
     check.tensor(target(x).detach(), source(x).detach(), "outputs after copying", hint=hint, **TOLERANCE)
+    return source, target, before

@@ -69,6 +69,12 @@ VALID = [
             masking="scores = scores.masked_fill(self.mask[:t, :t] == 0, float('-inf'))",
         ),
     ),
+    (  # a buffer left out of the state_dict is still a buffer: it follows .to()
+        "CausalAttention",
+        CAUSAL.format(mask=TRIU, masking=TRIU_MASKING).replace(
+            '"mask", ' + TRIU + ")", '"mask", ' + TRIU + ", persistent=False)"
+        ),
+    ),
     (  # functional dropout that follows the module's mode
         "CausalAttention",
         CAUSAL.format(mask=TRIU, masking=TRIU_MASKING).replace(
@@ -132,6 +138,20 @@ BUGGY = [
         "CausalAttention",
         CAUSAL.format(mask=TRIU, masking=TRIU_MASKING).replace("self.dropout(torch.softmax", "(torch.softmax"),
         "dropped nothing in train mode",
+    ),
+    (  # the mask as a plain attribute: not saved with the weights, left behind by .to(device)
+        "CausalAttention",
+        CAUSAL.format(mask=TRIU, masking=TRIU_MASKING).replace(
+            'self.register_buffer("mask", ' + TRIU + ")", "self.mask = " + TRIU
+        ),
+        "plain attribute",
+    ),
+    (  # a softmax forced to float32
+        "CausalAttention",
+        CAUSAL.format(mask=TRIU, masking=TRIU_MASKING).replace(
+            "torch.softmax(scores, dim=-1)", "torch.softmax(scores, dim=-1, dtype=torch.float32)"
+        ),
+        "after .to(torch.float64)",
     ),
     (  # dropout on the scores, before the mask and the softmax
         "CausalAttention",

@@ -56,7 +56,7 @@ VALID = [
     (
         "one_hot_embedding",
         "def one_hot_embedding(ids, weight):\n"
-        "    return torch.einsum('...v,vd->...d', nn.functional.one_hot(ids, weight.shape[0]).float(), weight)",
+        "    return torch.einsum('...v,vd->...d', nn.functional.one_hot(ids, weight.shape[0]).to(weight), weight)",
     ),
     (
         "InputEmbedding",
@@ -140,6 +140,11 @@ BUGGY = [
         "def one_hot_embedding(ids, weight):\n"
         "    return nn.functional.one_hot(ids, weight.shape[0]).float() @ weight.T",
         "one_hot",
+    ),
+    (  # float32 whatever the weight's dtype
+        "one_hot_embedding",
+        "def one_hot_embedding(ids, weight):\n    return nn.functional.one_hot(ids, weight.shape[0]).float() @ weight",
+        "weight's dtype",
     ),
     (
         "InputEmbedding",

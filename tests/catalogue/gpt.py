@@ -214,6 +214,14 @@ VALID = [
     ),
     ("load_checkpoint", LOAD.format(optimizer="optimizer.load_state_dict(state['optimizer'])")),
     ("load_gpt2_weights", GPT2.format(transpose="t(w)")),
+    (  # one converted state dict, loaded in place
+        "load_gpt2_weights",
+        GPT2.format(transpose="t(w)").replace(
+            "    with torch.no_grad():\n        for parameter, value in pairs:\n            parameter.copy_(value)\n",
+            "    names = {id(p): n for n, p in model.named_parameters()}\n"
+            "    model.load_state_dict({names[id(p)]: v for p, v in pairs}, strict=False)\n",
+        ),
+    ),
     ("prepare_for_classification", PREPARE.format(first=FREEZE, second=NEW_HEAD)),
     ("instruction_collate", COLLATE.format(target=KEEP_FIRST_END)),
 ]
@@ -343,6 +351,18 @@ BUGGY = [
     ),
     ("load_checkpoint", LOAD.format(optimizer="pass"), "optimizer's state"),
     ("load_gpt2_weights", GPT2.format(transpose="w"), "transpose"),
+    (  # .data pointed at the checkpoint's tensors: model and checkpoint share memory
+        "load_gpt2_weights",
+        GPT2.format(transpose="t(w)").replace("parameter.copy_(value)", "parameter.data = value"),
+        "shares its memory",
+    ),
+    (  # the head tied by assigning the embedding's parameter
+        "load_gpt2_weights",
+        GPT2.format(transpose="t(w)").replace(
+            '(model.out_head.weight, sd["lm_head.weight"])]', "]\n    model.out_head.weight = model.tok_emb.weight"
+        ),
+        "no longer the parameter",
+    ),
     ("prepare_for_classification", PREPARE.format(first=NEW_HEAD, second=FREEZE), "trainable parameters"),
     (
         "instruction_collate",

@@ -97,6 +97,14 @@ VALID = [
         ),
     ),
     ("load_heads_into_mha", LOAD.format(copy=LOAD_COPY)),
+    (  # .data replaced by fresh tensors: the same parameter objects, memory of their own
+        "load_heads_into_mha",
+        LOAD.format(
+            copy="getattr(mha, name).weight.data = torch.cat([getattr(h, name).weight for h in wrapper.heads])\n"
+            "            if getattr(mha, name).bias is not None:\n"
+            "                getattr(mha, name).bias.data = torch.cat([getattr(h, name).bias for h in wrapper.heads])"
+        ),
+    ),
     ("MultiHeadAttentionSDPA", MHA.format(split=SPLIT, attend=ATTEND, merge=MERGE) + SDPA),
     (  # an explicit boolean mask of what may be seen instead of is_causal
         "MultiHeadAttentionSDPA",
@@ -156,6 +164,27 @@ BUGGY = [
         "MultiHeadAttentionSDPA",
         MHA.format(split=SPLIT, attend=ATTEND, merge=MERGE) + SDPA.replace("is_causal=True", "is_causal=False"),
         "must mask the keys j > i",
+    ),
+    (  # the mask as a plain attribute
+        "MultiHeadAttention",
+        MHA.format(split=SPLIT, attend=ATTEND, merge=MERGE).replace(
+            'self.register_buffer("mask", torch.triu(torch.ones(context_length, context_length), 1).bool())',
+            "self.mask = torch.triu(torch.ones(context_length, context_length), 1).bool()",
+        ),
+        "plain attribute",
+    ),
+    (  # new parameter objects: an optimizer built before would train the old ones
+        "load_heads_into_mha",
+        "def load_heads_into_mha(wrapper, mha):\n"
+        "    for name in ('W_query', 'W_key', 'W_value'):\n"
+        "        layer = getattr(mha, name)\n"
+        "        layer.weight = nn.Parameter(torch.cat([getattr(h, name).weight for h in wrapper.heads]).detach())\n"
+        "        if layer.bias is not None:\n"
+        "            layer.bias = nn.Parameter(torch.cat([getattr(h, name).bias for h in wrapper.heads]).detach())\n"
+        "    with torch.no_grad():\n"
+        "        mha.out_proj.weight.copy_(torch.eye(mha.out_proj.weight.shape[0]))\n"
+        "        mha.out_proj.bias.zero_()\n",
+        "no longer the parameter",
     ),
     (  # dropout after the output projection instead of on the attention weights
         "MultiHeadAttention",

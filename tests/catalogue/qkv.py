@@ -61,6 +61,14 @@ VALID = [
     ),
 ]
 
+VALID += [
+    (
+        "copy_linear_to_params",
+        "def copy_linear_to_params(source, target):\n"
+        "    for n in ('W_query', 'W_key', 'W_value'): getattr(target, n).data.copy_(getattr(source, n).weight.T)",
+    ),
+]
+
 BUGGY = [
     ("project_qkv", "def project_qkv(x, wq, wk, wv):\n    return x @ wq, x @ wq, x @ wv", "inputs @ W"),
     (
@@ -111,5 +119,17 @@ BUGGY = [
         "def copy_linear_to_params(source, target):\n"
         "    for n in ('W_query', 'W_key', 'W_value'): setattr(target, n, getattr(source, n).weight.T.detach())",
         "raised TypeError",
+    ),
+    (  # new parameters that are views of the source's weights
+        "copy_linear_to_params",
+        "def copy_linear_to_params(source, target):\n"
+        "    for n in ('W_query', 'W_key', 'W_value'): setattr(target, n, nn.Parameter(getattr(source, n).weight.T))",
+        "no longer the parameter",
+    ),
+    (  # the same parameters, but sharing the source's memory
+        "copy_linear_to_params",
+        "def copy_linear_to_params(source, target):\n"
+        "    for n in ('W_query', 'W_key', 'W_value'): getattr(target, n).data = getattr(source, n).weight.data.T",
+        "shares its memory",
     ),
 ]
