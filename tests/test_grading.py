@@ -341,3 +341,24 @@ def test_report_without_a_gradebook_is_a_clear_error(tmp_path):
     course = scratch_course(tmp_path, [])
     result = gpt_course("report", "--course", str(course))
     assert result.returncode == 1 and "no gradebook yet" in result.stderr
+
+
+def test_a_submission_nbgrader_cannot_grade_gets_nbgraders_reason(tmp_path):
+    course = scratch_course(tmp_path, [ASSIGNMENT])
+    renamed = course / "submitted" / "renamed" / ASSIGNMENT / f"{ASSIGNMENT} (1).ipynb"  # downloaded twice
+    renamed.parent.mkdir(parents=True)
+    renamed.write_text(nbformat.writes(completed_release(ASSIGNMENT)))
+    log = course / "reports" / "logs" / ASSIGNMENT / "renamed.log"
+    reason = "nbgrader could not grade it: nbgrader.converters.base.NbGraderException: No notebooks found"
+    for workers in ("2", "1"):  # a worker's scratch course, then the course itself
+        if workers == "1":
+            submit(course, "full", ASSIGNMENT, completed_release(ASSIGNMENT))
+        result = gpt_course("autograde", ASSIGNMENT, "--course", str(course), "--workers", workers)
+        assert result.returncode == 0, result.stderr
+        with open(course / "reports" / f"{ASSIGNMENT}-outcomes.csv", newline="") as file:
+            outcomes = {row["student"]: row for row in csv.DictReader(file)}
+        assert outcomes["renamed"]["status"] == "not graded"
+        assert reason in outcomes["renamed"]["problems"] and reason in result.stdout
+        assert f"(log: reports/logs/{ASSIGNMENT}/renamed.log)" in outcomes["renamed"]["problems"]
+        assert "Skipping unknown notebook" in log.read_text()  # nbgrader's whole log is kept
+    assert outcomes["full"]["status"] == "graded" and (log.parent / "full.log").is_file()

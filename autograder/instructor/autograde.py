@@ -6,7 +6,8 @@ flagged for review (`autograder.defences.tamper_scan`). nbgrader then grades the
 locked test cells and kernels itself), one student at a time or several at a time
 (`autograder.instructor.parallel_execution`), in guarded kernels
 (`autograder.preprocessors.guarded_execute`), and each student gets one outcome line: graded with a
-score, or not graded and why.
+score, or not graded and why. nbgrader's log of each student's grading is kept in
+``reports/logs/<assignment>/<student>.log``; a student it could not grade gets its reason from there.
 """
 
 import csv
@@ -23,7 +24,7 @@ from autograder.defences.notebook_repair import notebook_problem, repair_noteboo
 from autograder.defences.tamper_scan import reaching_code
 from autograder.instructor import parallel_execution
 from autograder.instructor.errors import CourseError
-from autograder.instructor.nbgrader_process import autograde_student
+from autograder.instructor.nbgrader_process import autograde_student, failure_reason
 
 
 @dataclass
@@ -71,16 +72,19 @@ def autograde(
     options = [f"--Execute.timeout={cell_timeout}"] if cell_timeout else []
     limits = {"timeout": notebook_timeout, "memory_bytes": int(memory_gb * 1024**3)}
     students = [outcome.student for outcome in outcomes]
+    logs = log_directory(course, assignment)
     if workers > 1:
         finished = parallel_execution.execute_and_score(
-            course, assignment, students, workers=workers, options=options, progress=progress, **limits
+            course, assignment, students, workers=workers, options=options, progress=progress, logs=logs, **limits
         )
     else:
-        finished = _autograde_one_at_a_time(course, assignment, students, options=options, progress=progress, **limits)
+        finished = _autograde_one_at_a_time(
+            course, assignment, students, options=options, progress=progress, logs=logs, **limits
+        )
     for outcome in outcomes:
         if not finished[outcome.student]:
             outcome.problems.append(f"grading took longer than {notebook_timeout:g} s and was stopped; it scores zero")
-        _record_score(course, assignment, outcome, finished[outcome.student])
+        _record_score(course, assignment, outcome, finished[outcome.student], logs / f"{outcome.student}.log")
     return outcomes
 
 
@@ -93,19 +97,31 @@ def _autograde_one_at_a_time(
     timeout: float,
     memory_bytes: int,
     progress: Callable[[str], None],
+    logs: Path,
 ) -> dict[str, bool]:
     """Grade each student in the course itself; return whether each one's grading finished in time."""
     finished = {}
     for done, student in enumerate(students, 1):
         start = time.monotonic()
         finished[student] = autograde_student(
-            course, assignment, student, *options, timeout=timeout, memory_bytes=memory_bytes
+            course,
+            assignment,
+            student,
+            *options,
+            timeout=timeout,
+            memory_bytes=memory_bytes,
+            log=logs / f"{student}.log",
         )
         progress(f"[{done}/{len(students)}] {student}: graded in {time.monotonic() - start:.1f} s")
     return finished
 
 
-def _record_score(course: Path, assignment: str, outcome: Outcome, finished: bool) -> None:
+def log_directory(course: Path, assignment: str) -> Path:
+    """Where nbgrader's log of each student's grading is kept: ``<student>.log``, replaced at each run."""
+    return course / "reports" / "logs" / assignment
+
+
+def _record_score(course: Path, assignment: str, outcome: Outcome, finished: bool, log: Path) -> None:
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         try:
             submission = gradebook.find_submission(assignment, outcome.student)
@@ -118,7 +134,9 @@ def _record_score(course: Path, assignment: str, outcome: Outcome, finished: boo
             outcome.score = submission.score
             outcome.problems += _trouble_in(autograded)
         elif finished:
-            outcome.problems.append("nbgrader could not grade it (its log says why); it scores zero")
+            reason = failure_reason(log.read_text(errors="replace")) if log.is_file() else "its log is missing"
+            where = log.relative_to(course) if log.is_relative_to(course) else log
+            outcome.problems.append(f"nbgrader could not grade it: {reason}; it scores zero (log: {where})")
 
 
 TROUBLE = {

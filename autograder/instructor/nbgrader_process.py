@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import unicodedata
 from pathlib import Path
 
 import psutil
@@ -63,8 +64,9 @@ def nbgrader(
         for child in psutil.Process(process.pid).children(recursive=True):  # kernels run in sessions of their own
             child.kill()
         os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
-        raise
+        error = subprocess.TimeoutExpired(process.args, timeout)
+        error.output, error.stderr = process.communicate()  # what it logged before it was stopped
+        raise error from None
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
@@ -76,15 +78,17 @@ def autograde_student(
     timeout: float,
     memory_bytes: int,
     threads: int | None = None,
+    log: Path | None = None,
 ) -> bool:
     """``nbgrader autograde`` of one student under the limits; False when it was stopped for taking too long.
 
     The student's kernel gets a temporary directory of its own: the guarded kernel may write only
-    there and in the notebook's folder (`autograder.defences.kernel_guard`).
+    there and in the notebook's folder (`autograder.defences.kernel_guard`). nbgrader's log of the
+    run (its stderr, all of it, also when stopped) is written to ``log``: `failure_reason` reads it.
     """
     with tempfile.TemporaryDirectory(prefix="gpt-course-kernel-", ignore_cleanup_errors=True) as temporary_directory:
         try:
-            nbgrader(
+            result = nbgrader(
                 course,
                 "autograde",
                 assignment,
@@ -97,9 +101,57 @@ def autograde_student(
                 threads=threads,
                 temporary_directory=Path(temporary_directory),
             )
-        except subprocess.TimeoutExpired:
+        except subprocess.TimeoutExpired as error:
+            _write_log(log, error.stderr)
             return False
+    _write_log(log, result.stderr)
     return True
+
+
+MAX_LOG_CHARS = 1_000_000
+
+
+def _write_log(path: Path | None, text: str | bytes | None) -> None:
+    """Keep nbgrader's log, its last ``MAX_LOG_CHARS`` where it is longer (the reason comes last)."""
+    if path:
+        text = text.decode(errors="replace") if isinstance(text, bytes) else text or ""
+        if len(text) > MAX_LOG_CHARS:
+            text = f"[log cut: its first {len(text) - MAX_LOG_CHARS:,} characters left out]\n" + text[-MAX_LOG_CHARS:]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+GENERIC_ERRORS = ("There was an error processing assignment", "Please see the")  # nbgrader's summary lines
+CHAINED = ("During handling of the above exception", "The above exception was the direct cause")
+
+
+def failure_reason(log: str, max_chars: int = 200) -> str:
+    """One printable line of at most ``max_chars`` that says why nbgrader failed, from its log: the first
+    exception of its last traceback (the cause, before what went wrong while cleaning up), else its last
+    error that is not one of its summary lines."""
+    errors = [message for level, message in log_records(log) if level in ("ERROR", "CRITICAL")]
+    tracebacks = [message for message in errors if message.startswith("Traceback")]
+    specific = [message for message in errors if not message.startswith(GENERIC_ERRORS)]
+    if tracebacks:
+        reason = _exceptions(tracebacks[-1])[0]
+    elif specific or errors:
+        reason = (specific or errors)[-1]
+    else:
+        return "nbgrader gave no reason"
+    reason = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", reason)  # terminal colours
+    reason = "".join(" " if unicodedata.category(char).startswith(("C", "Z")) else char for char in reason)
+    reason = " ".join(reason.split())
+    return reason if len(reason) <= max_chars else reason[: max_chars - 1] + "…"
+
+
+def _exceptions(traceback: str) -> list[str]:
+    """The exception line of each traceback in a chain, as Python prints it: the last line of each part."""
+    found = []
+    for part in traceback.split("Traceback (most recent call last):")[1:]:
+        lines = [line.strip() for line in part.splitlines()]
+        lines = [line for line in lines if line and set(line) - set("^~ ") and not line.startswith(CHAINED)]
+        found += lines[-1:]
+    return found or [traceback.splitlines()[-1]]
 
 
 def log_records(log: str) -> list[tuple[str, str]]:

@@ -38,10 +38,13 @@ def execute_and_score(
     timeout: float,
     memory_bytes: int,
     progress: Callable[[str], None],
+    logs: Path,
 ) -> dict[str, bool]:
     """Execute ``workers`` students at a time, then score them all in ``course``.
 
-    Returns whether each student's grading finished within ``timeout`` seconds.
+    Returns whether each student's grading finished within ``timeout`` seconds. nbgrader's log of
+    each student's execution goes to ``logs/<student>.log``, and the scoring run's log is added to it
+    when scoring fails that student.
     """
     finished = {}
     threads = max(1, len(os.sched_getaffinity(0)) // workers)  # oversubscribed cores make PyTorch spin, not work
@@ -50,7 +53,16 @@ def execute_and_score(
         with ThreadPoolExecutor(workers) as pool:
             jobs = {
                 pool.submit(
-                    _execute, course, assignment, student, scratch[student], options, timeout, memory_bytes, threads
+                    _execute,
+                    course,
+                    assignment,
+                    student,
+                    scratch[student],
+                    options,
+                    timeout,
+                    memory_bytes,
+                    threads,
+                    logs / f"{student}.log",
                 ): student
                 for student in students
             }
@@ -61,7 +73,11 @@ def execute_and_score(
         executed = {student: scratch[student] / "autograded" / student / assignment for student in students}
         executed = {student: path for student, path in executed.items() if finished[student] and path.is_dir()}
         progress(f"scoring {len(executed)} executed submissions in {course / 'gradebook.db'}")
-        _score(course, assignment, executed)
+        scoring_log = _score(course, assignment, executed)
+        for student in executed:
+            if not (course / "autograded" / student / assignment).is_dir():  # nbgrader failed to score it
+                with open(logs / f"{student}.log", "a") as log:
+                    log.write(scoring_log)
         for student in sorted(set(students) - set(executed)):
             _copy_record(scratch[student] / "gradebook.db", course / "gradebook.db", assignment, student)
             shutil.rmtree(course / "autograded" / student / assignment, ignore_errors=True)
@@ -77,6 +93,7 @@ def _execute(
     timeout: float,
     memory_bytes: int,
     threads: int,
+    log: Path,
 ) -> tuple[bool, float]:
     """Autograde one student in a scratch course of its own; return whether it finished in time, and the seconds."""
     start = time.monotonic()
@@ -88,27 +105,37 @@ def _execute(
     # the worker writes only into its scratch course, whatever root or gradebook the course's config names
     own_course = [f"--CourseDirectory.root={scratch}", f"--CourseDirectory.db_url=sqlite:///{scratch / 'gradebook.db'}"]
     finished = autograde_student(
-        scratch, assignment, student, *options, *own_course, timeout=timeout, memory_bytes=memory_bytes, threads=threads
+        scratch,
+        assignment,
+        student,
+        *options,
+        *own_course,
+        timeout=timeout,
+        memory_bytes=memory_bytes,
+        threads=threads,
+        log=log,
     )
     return finished, time.monotonic() - start
 
 
-def _score(course: Path, assignment: str, executed: dict[str, Path]) -> None:
-    """Score the executed notebooks in the course, one nbgrader run that does not execute them again."""
+def _score(course: Path, assignment: str, executed: dict[str, Path]) -> str:
+    """Score the executed notebooks in the course, one nbgrader run that does not execute them again;
+    return its log."""
     staged = course / STAGED
     shutil.rmtree(staged, ignore_errors=True)
     for student, path in executed.items():
         shutil.copytree(path, staged / student / assignment)
     try:
         if executed:  # a student that nbgrader fails to score is logged, left without grades, and the run goes on
-            nbgrader(
+            return nbgrader(
                 course,
                 "autograde",
                 assignment,
                 "--force",
                 "--no-execute",
                 f"--CourseDirectory.submitted_directory={STAGED}",
-            )
+            ).stderr
+        return ""
     finally:
         shutil.rmtree(staged, ignore_errors=True)
 
