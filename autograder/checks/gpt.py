@@ -458,9 +458,13 @@ def training_step(check, training_step):
 @training_step.hidden
 def training_step_hidden(check, training_step, seed):
     rng = random.Random(seed)
-    config = _random_config(rng)
-    adamw = lambda parameters: torch.optim.AdamW(parameters, lr=0.01)  # noqa: E731
-    _check_steps(check, training_step, config, adamw, _random_batches(config, 3, 3, config["context_length"]))
+    config = _random_config(rng, qkv_bias=True)
+    # SGD with momentum, not Adam: a parameter whose true gradient is zero (the key bias: the softmax ignores a
+    # constant added to a row of scores) gets only rounding noise, which Adam scales up to full-size steps, so
+    # two correct losses that round differently (another form of cross_entropy) would end far apart. SGD moves
+    # it by lr x noise; a missing zero_grad still shows, as the summed gradients move every other parameter.
+    sgd = lambda parameters: torch.optim.SGD(parameters, lr=0.1, momentum=0.9)  # noqa: E731
+    _check_steps(check, training_step, config, sgd, _random_batches(config, 3, 3, config["context_length"]))
     # Overfitting one batch: the loss must fall far below its start.
     config = {**_random_config(rng), "vocab_size": 20, "emb_dim": 16, "n_heads": 2, "context_length": 8}
     model = gpt.GPTModel(config).train()

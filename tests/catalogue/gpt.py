@@ -92,6 +92,17 @@ def training_step(model, optimizer, input_ids, target_ids):
     optimizer.step()
     return float(loss)
 """
+CLASS_DIMENSION_LOSS = """
+def batch_loss(model, input_ids, target_ids):
+    return nn.functional.cross_entropy(model(input_ids).transpose(1, 2), target_ids)
+"""
+LOGSUMEXP_LOSS = """
+def batch_loss(model, input_ids, target_ids):
+    logits = model(input_ids)
+    keep = target_ids != -100
+    picked = logits.gather(-1, target_ids.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+    return ((torch.logsumexp(logits, dim=-1) - picked) * keep).sum() / keep.sum()
+"""
 SAVE = "def save_checkpoint(path, model, optimizer, step):\n    torch.save({content}, path)\n"
 LOAD = """
 def load_checkpoint(path, model, optimizer):
@@ -208,6 +219,11 @@ VALID = [
         "    return -(picked * keep).sum() / keep.sum()\n",
     ),
     ("training_step", TRAINING_STEP.format(clear="for p in model.parameters(): p.grad = None")),
+    ("batch_loss", CLASS_DIMENSION_LOSS),
+    ("batch_loss", LOGSUMEXP_LOSS),
+    # a correct step on top of a loss that equals the reference's but rounds differently
+    ("training_step", CLASS_DIMENSION_LOSS + TRAINING_STEP.format(clear="optimizer.zero_grad()")),
+    ("training_step", LOGSUMEXP_LOSS + TRAINING_STEP.format(clear="optimizer.zero_grad(set_to_none=False)")),
     (
         "save_checkpoint",
         SAVE.format(content="dict(model=model.state_dict(), optimizer=optimizer.state_dict(), step=step, note='v1')"),
