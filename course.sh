@@ -11,18 +11,32 @@ cd "$(dirname "$0")"
 
 VENV=.venv
 PYTHON=${PYTHON:-python3}
+# The Pythons that constraints.txt's exact versions install on (tests/test_python_versions.py resolves them;
+# soupsieve 4 needs 3.11.5). pyproject.toml's wider requires-python is for `pip install .` with ranges.
+SUPPORTED_PYTHON=">=3.11.5,<3.15"
+
+check_python() {
+    "$PYTHON" - "$SUPPORTED_PYTHON" <<'EOF'
+import sys
+low, high = (tuple(int(part) for part in bound.strip("<>=").split(".")) for bound in sys.argv[1].split(","))
+if not low <= sys.version_info[:3] < high:
+    sys.exit(f"The course needs Python {sys.argv[1]}; {sys.executable} is {sys.version.split()[0]}. "
+             "Run again with PYTHON=python3.12 (or another version in that range).")
+EOF
+}
 
 setup() {
     local stamp=$VENV/.installed
     if [[ ! -x $VENV/bin/python ]]; then
+        check_python || exit 2
         echo "Creating the virtual environment in $VENV"
         "$PYTHON" -m venv "$VENV"
     fi
-    # Reinstall only when the project's requirements changed since the last install.
-    if [[ ! -f $stamp || pyproject.toml -nt $stamp ]]; then
+    # Reinstall only when the requirements or their tested versions changed since the last install.
+    if [[ ! -f $stamp || pyproject.toml -nt $stamp || constraints.txt -nt $stamp ]]; then
         echo "Installing the course's requirements (first time: a few minutes)"
         "$VENV/bin/python" -m pip install --quiet --upgrade pip
-        "$VENV/bin/python" -m pip install --quiet -e '.[test]'
+        "$VENV/bin/python" -m pip install --quiet -c constraints.txt -e '.[test]'
         touch "$stamp"
     fi
     "$VENV/bin/python" -c "import autograder"  # seeds tiktoken's GPT-2 cache for offline use

@@ -1,7 +1,9 @@
 """The course installs on every Python that pyproject.toml's ``requires-python`` allows, proved without those
 interpreters: pip's resolver runs against the package registry's metadata for each version, as if on Linux x86-64,
-wheels only (``--dry-run --python-version``). torch is looked up with ``pip index versions`` instead, since a dry
-run would download its 500 MB wheel. Needs the registry; skipped when it cannot be reached."""
+wheels only (``--dry-run --python-version``): constraints.txt's exact versions (./course.sh setup) from the oldest
+release that ./course.sh accepts, and pyproject.toml's ranges (`pip install .`) from the oldest release that
+requires-python allows. torch is looked up with ``pip index versions`` instead, since a dry run would download its
+500 MB wheel. Needs the registry; skipped when it cannot be reached."""
 
 import json
 import os
@@ -18,13 +20,16 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
 from tests.checkout import TREE
+from tests.constraints import CONSTRAINTS, read_pins
 
 PROJECT = tomllib.loads((TREE.root / "pyproject.toml").read_text())["project"]
 REQUIRES_PYTHON = SpecifierSet(PROJECT["requires-python"])
 PYTHONS = [f"3.{minor}" for minor in range(8, 30) if f"3.{minor}" in REQUIRES_PYTHON]
 NEXT_PYTHON = f"3.{int(PYTHONS[-1].split('.')[1]) + 1}"
 REQUIREMENTS = [Requirement(r) for r in PROJECT["dependencies"] + PROJECT["optional-dependencies"]["test"]]
-TORCH = next(r for r in REQUIREMENTS if r.name == "torch")
+PINS = read_pins(CONSTRAINTS.read_text())
+# ./course.sh's range: constraints.txt's soupsieve 4 needs Python 3.11.5 (tests/test_environment.py checks it).
+COURSE_PYTHON = re.search(r'^SUPPORTED_PYTHON=">=([0-9.]+),', (TREE.root / "course.sh").read_text(), re.M).group(1)
 # manylinux_2_28 first: with manylinux2014 alone pip falls back to old releases of some packages.
 PLATFORM = ["--platform", "manylinux_2_28_x86_64", "--platform", "manylinux2014_x86_64"]
 PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--timeout", "30", "--retries", "2"]
@@ -60,7 +65,7 @@ def future_wheel(registry, tmp_path_factory):
     return wheels
 
 
-def dry_run(python: str, target, report, find_links, extra: list[str]) -> subprocess.CompletedProcess:
+def dry_run(python: str, target, report, find_links, pinned: bool) -> subprocess.CompletedProcess:
     return subprocess.run(
         [
             *PIP,
@@ -78,7 +83,7 @@ def dry_run(python: str, target, report, find_links, extra: list[str]) -> subpro
             target,
             "--report",
             report,
-            *extra,
+            *(["-c", CONSTRAINTS] if pinned else []),
             *(str(r) for r in REQUIREMENTS if r.name != "torch"),
         ],
         capture_output=True,
@@ -96,20 +101,28 @@ def torch_versions(python: str) -> list[str]:
     return found.group(1).split(", ") if found else []
 
 
+def oldest(python: str) -> str:
+    """The oldest release of ``python`` (e.g. 3.12) that ./course.sh accepts, as pip's --python-version takes it."""
+    return COURSE_PYTHON if COURSE_PYTHON.startswith(python + ".") else python
+
+
 @pytest.fixture(scope="module")
 def resolutions(future_wheel, tmp_path_factory):
-    """For each Python: the dry run's process and report, and the torch versions with wheels for it."""
+    """For each run: pip's process and the versions it resolved to; and for each Python, torch's versions."""
     scratch = tmp_path_factory.mktemp("resolve")
+    runs = [("ranges", PYTHONS[0])] + [("pinned", oldest(python)) for python in PYTHONS]
 
-    def resolve(python):
-        report = scratch / f"report-{python}.json"
-        done = dry_run(python, scratch / f"target-{python}", report, future_wheel, [])
+    def resolve(run):
+        kind, python = run
+        report = scratch / f"report-{kind}-{python}.json"
+        done = dry_run(python, scratch / f"target-{kind}-{python}", report, future_wheel, pinned=kind == "pinned")
         installed = json.loads(report.read_text())["install"] if done.returncode == 0 else []
-        versions = {canonicalize_name(item["metadata"]["name"]): item["metadata"]["version"] for item in installed}
-        return done, versions, torch_versions(python)
+        return done, {canonicalize_name(item["metadata"]["name"]): item["metadata"]["version"] for item in installed}
 
     with ThreadPoolExecutor(max_workers=3) as pool:  # the registry's answers, not the CPU, set the pace
-        return dict(zip(PYTHONS, pool.map(resolve, PYTHONS)))
+        resolved = dict(zip(runs, pool.map(resolve, runs)))
+        torch = dict(zip(PYTHONS, pool.map(torch_versions, PYTHONS)))
+    return resolved, torch
 
 
 def test_requires_python_starts_at_3_11():
@@ -118,23 +131,29 @@ def test_requires_python_starts_at_3_11():
     assert len(PYTHONS) >= 3, PYTHONS
 
 
-@pytest.mark.parametrize("python", PYTHONS)
-def test_the_requirements_resolve_to_wheels(python, resolutions):
-    done, versions, _ = resolutions[python]
-    assert done.returncode == 0, (
-        f"pip could not resolve the course's requirements for Python {python}:\n{done.stderr[-3000:]}"
-    )
+def test_the_ranges_resolve_on_the_oldest_python(resolutions):
+    """`pip install .` on any 3.11: pip picks versions of the ranges that support it."""
+    done, versions = resolutions[0][("ranges", PYTHONS[0])]
+    assert done.returncode == 0, f"pip could not resolve the ranges for Python {PYTHONS[0]}:\n{done.stderr[-3000:]}"
     for requirement in REQUIREMENTS:
         if requirement.name != "torch":
             assert requirement.specifier.contains(versions[canonicalize_name(requirement.name)], prereleases=True)
 
 
 @pytest.mark.parametrize("python", PYTHONS)
-def test_torch_has_a_wheel(python, resolutions):
-    _, _, torch = resolutions[python]
-    assert any(TORCH.specifier.contains(version) for version in torch), (python, torch)
+def test_the_tested_versions_install(python, resolutions):
+    """./course.sh setup on this Python: every package resolved is pinned, at its pin."""
+    done, versions = resolutions[0][("pinned", oldest(python))]
+    assert done.returncode == 0, f"constraints.txt does not resolve for Python {oldest(python)}:\n{done.stderr[-3000:]}"
+    differs = {name: (version, PINS.get(name)) for name, version in versions.items() if PINS.get(name) != version}
+    assert not differs, f"resolved (version, pin) for Python {python}: {differs}"
 
 
-def test_the_next_python_has_no_torch_wheel_yet(registry):
+@pytest.mark.parametrize("python", PYTHONS)
+def test_the_pinned_torch_has_a_wheel(python, resolutions):
+    assert PINS["torch"] in resolutions[1][python], (python, resolutions[1][python])
+
+
+def test_the_next_python_has_no_pinned_torch(registry):
     """Why requires-python stops where it does: widen it when this fails."""
-    assert not any(TORCH.specifier.contains(version) for version in torch_versions(NEXT_PYTHON)), NEXT_PYTHON
+    assert PINS["torch"] not in torch_versions(NEXT_PYTHON), NEXT_PYTHON
