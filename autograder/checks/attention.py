@@ -3,7 +3,7 @@ examples; ``*_hidden`` checks compare with the reference on random inputs drawn 
 
 import torch
 
-from autograder.checks.core import show
+from autograder.checks.core import TOLERANCE, show
 from autograder.checks.registry import exercise
 from autograder.reference import attention as ref
 
@@ -87,13 +87,33 @@ def softmax_stable_hidden(check, softmax_stable, seed):
     mixed = torch.stack([_random(generator, 6), _random(generator, 6) + 900, _random(generator, 6) - 900])
     _check_softmax(check, softmax_stable, mixed, -1)
     _check_softmax(check, softmax_stable, mixed.T.contiguous(), 0)
-    for shape, dim in [((4,), 0), ((3, 5), 1), ((2, 3, 4), 1), ((2, 3, 4), 0), ((2, 3, 4), -1)]:
+    for shape, dim in [((4,), 0), ((3, 5), 1), ((2, 3, 4), 1), ((2, 3, 4), 0), ((2, 3, 4), -1), ((5, 1), 1)]:
         _check_softmax(check, softmax_stable, _random(generator, *shape, scale=50), dim)
     masked = _random(generator, 4, 4).masked_fill(torch.ones(4, 4, dtype=torch.bool).triu(1), float("-inf"))
     _check_softmax(check, softmax_stable, masked, -1)
 
 
-def _check_context(check, context_vector, query, inputs):
+OVERFLOW_HINT = (
+    "exp overflowed (inf / inf = nan) on scores of 89 or more: normalize with your softmax_stable (or torch.softmax), "
+    "which subtracts each row's maximum first"
+)
+
+
+def _overflowed(got) -> bool:
+    return type(got) is torch.Tensor and got.is_floating_point() and not bool(torch.isfinite(got).all())
+
+
+def _shifted(generator, *shape, shift=10.0):
+    """Random rows whose last coordinate is ``shift``: every dot product of two of them (or with a query
+    built alike) grows by shift², the same for every key, so the softmax is unchanged but exp(score)
+    overflows in float32 (scores of 89 or more), as it does for long, large vectors in a real model. Scores
+    near 100 keep float32's ~7 digits, about 1e-5: compare them with TOLERANCE."""
+    x = _random(generator, *shape)
+    x[..., -1] = shift
+    return x
+
+
+def _check_context(check, context_vector, query, inputs, **tolerance):
     got = check.call(
         context_vector, query.clone(), inputs.clone(), description=f"context_vector(query, inputs {show(inputs)})"
     )
@@ -101,7 +121,10 @@ def _check_context(check, context_vector, query, inputs):
         got,
         ref.context_vector(query, inputs),
         "context vector",
-        hint="softmax the scores into weights, then sum the input rows weighted by them: shape (dim,)",
+        hint=OVERFLOW_HINT
+        if _overflowed(got)
+        else "softmax the scores into weights, then sum the input rows weighted by them: shape (dim,)",
+        **tolerance,
     )
 
 
@@ -117,9 +140,10 @@ def context_vector_hidden(check, context_vector, seed):
         _check_context(
             check, context_vector, _random(generator, dim, scale=4), _random(generator, tokens, dim, scale=4)
         )
+    _check_context(check, context_vector, _shifted(generator, 5), _shifted(generator, 7, 5), **TOLERANCE)
 
 
-def _check_weights(check, attention_weights, inputs):
+def _check_weights(check, attention_weights, inputs, **tolerance):
     got = check.call(attention_weights, inputs.clone(), description=f"attention_weights(inputs {show(inputs)})")
     hint = "weights[..., i, j] = softmax over j of inputs[i] · inputs[j]: each row sums to one"
     square = type(got) is torch.Tensor and got.shape == inputs.shape[:-1] + inputs.shape[-2:-1]
@@ -129,7 +153,9 @@ def _check_weights(check, attention_weights, inputs):
         and not torch.allclose(got.sum(dim=-1), torch.ones(()))
     ):
         hint = "the columns sum to one: apply the softmax along the last dimension (dim=-1), one row per query"
-    check.tensor(got, ref.attention_weights(inputs), "attention weights", hint=hint)
+    if _overflowed(got):
+        hint = OVERFLOW_HINT
+    check.tensor(got, ref.attention_weights(inputs), "attention weights", hint=hint, **tolerance)
 
 
 @exercise
@@ -142,16 +168,20 @@ def attention_weights_hidden(check, attention_weights, seed):
     generator = torch.Generator().manual_seed(seed)
     for shape in [(1, 2), (5, 3), (3, 4, 6), (2, 7, 5)]:
         _check_weights(check, attention_weights, _random(generator, *shape, scale=3))
+    _check_weights(check, attention_weights, _shifted(generator, 2, 5, 4), **TOLERANCE)
 
 
-def _check_all(check, all_context_vectors, inputs):
+def _check_all(check, all_context_vectors, inputs, **tolerance):
     got = check.call(all_context_vectors, inputs.clone(), description=f"all_context_vectors(inputs {show(inputs)})")
     check.tensor(
         got,
         ref.all_context_vectors(inputs),
         "context vectors",
-        hint="weights (..., tokens, tokens) @ inputs (..., tokens, dim): row i is token i's context vector; "
+        hint=OVERFLOW_HINT
+        if _overflowed(got)
+        else "weights (..., tokens, tokens) @ inputs (..., tokens, dim): row i is token i's context vector; "
         "use .transpose(-2, -1) so batched inputs work too",
+        **tolerance,
     )
 
 
@@ -166,3 +196,4 @@ def all_context_vectors_hidden(check, all_context_vectors, seed):
     generator = torch.Generator().manual_seed(seed)
     for shape in [(1, 1), (6, 3), (4, 5, 2), (3, 8, 16)]:
         _check_all(check, all_context_vectors, _random(generator, *shape, scale=2))
+    _check_all(check, all_context_vectors, _shifted(generator, 3, 6, 4), **TOLERANCE)

@@ -65,6 +65,19 @@ def masked_attention_weights_hidden(check, masked_attention_weights, seed):
             "masked_attention_weights",
             MASK_HINT,
         )
+    # scores near 95: exp overflows in float32, and a mask built for the wrong dimension of a rank-3 batch shows
+    scores = torch.randn(4, 6, 6, generator=generator) * 3 + 95
+    got = check.call(masked_attention_weights, scores.clone(), description=f"masked_attention_weights({show(scores)})")
+    overflowed = type(got) is torch.Tensor and got.is_floating_point() and not bool(torch.isfinite(got).all())
+    check.tensor(
+        got,
+        ref.masked_attention_weights(scores),
+        f"masked_attention_weights of {show(scores)} (scores near 95)",
+        hint="exp overflowed on scores of 89 or more: use torch.softmax, or subtract each row's maximum first"
+        if overflowed
+        else MASK_HINT,
+        **TOLERANCE,
+    )
 
 
 @exercise
@@ -96,11 +109,16 @@ def mask_and_renormalize_hidden(check, mask_and_renormalize, seed):
         )
 
 
-def _check_dropout_statistics(check, dropout_class, p, generator):
+def _check_dropout_statistics(check, dropout_class, p, generator, shape=(200_000,)):
     layer = check.call(dropout_class, p, description=f"Dropout({p})")
-    x = torch.rand(200_000, generator=generator) + 0.5
+    x = torch.rand(*shape, generator=generator) + 0.5
     check.call(layer.train, description="layer.train()")
-    got = check.call(layer, x.clone(), description=f"Dropout({p}) in train mode")
+    got = check.call(
+        layer,
+        x.clone(),
+        description=f"Dropout({p}) in train mode on {show(x)}",
+        hint="draw one random number per value, whatever the input's shape: torch.rand_like(x)",
+    )
     if type(got) is not torch.Tensor or got.shape != x.shape:
         check.fail(f"Dropout({p}) must return a tensor shaped like its input", got=show(got))
     zeroed = float((got == 0).float().mean())
@@ -139,8 +157,10 @@ def Dropout_hidden(check, dropout_class, seed):
     generator = torch.Generator().manual_seed(seed)
     for p in (0.1, 0.8, 0.0):
         _check_dropout_statistics(check, dropout_class, p, generator)
-    with check.expect_error(ValueError, "Dropout(1.0)", hint="p must be in [0, 1): raise ValueError otherwise"):
-        dropout_class(1.0)
+    _check_dropout_statistics(check, dropout_class, 0.3, generator, shape=(8, 250, 100))  # a batch of weights
+    for p in (1.0, -0.1):
+        with check.expect_error(ValueError, f"Dropout({p})", hint="p must be in [0, 1): raise ValueError otherwise"):
+            dropout_class(p)
 
 
 DROPOUT_HINT = (

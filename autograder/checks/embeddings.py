@@ -67,11 +67,15 @@ def bigram_probabilities_hidden(check, bigram_probabilities, seed):
 
 def _check_predict(check, predict_next, probabilities, vocab, word):
     got = check.call(predict_next, probabilities.clone(), list(vocab), word, description=f"predict_next(..., {word!r})")
+    row = probabilities[vocab.index(word)]
+    tied = int((row == row.max()).sum()) > 1
     check.equal(
         got,
         ref.predict_next(probabilities, vocab, word),
-        f"prediction after {word!r}",
-        hint="take the row of the previous word and return the word with the largest probability (torch.argmax)",
+        f"prediction after {word!r}" + (" (equally probable words)" if tied else ""),
+        hint="of equally probable words return the first, as torch.argmax does"
+        if tied
+        else "take the row of the previous word and return the word with the largest probability (torch.argmax)",
     )
 
 
@@ -91,6 +95,11 @@ def predict_next_hidden(check, predict_next, seed):
         _check_predict(
             check, predict_next, probabilities, vocab, vocab[int(torch.randint(0, 7, (1,), generator=generator))]
         )
+    # ties, as bigram counts give them: the first of the most probable words, in the vocabulary's order
+    counts = torch.tensor([[0, 2, 1, 2, 2], [3, 0, 3, 0, 0], [1, 1, 1, 1, 1], [0, 0, 0, 0, 0], [0, 1, 0, 0, 1]])
+    vocab = ["a", "cat", "dog", "ran", "the"]
+    for word in vocab:
+        _check_predict(check, predict_next, ref.bigram_probabilities(counts), vocab, word)
 
 
 def _check_windows(check, dataset_class, token_ids, max_length, stride):

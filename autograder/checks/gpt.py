@@ -299,7 +299,8 @@ def gpt_parameter_count_hidden(check, count, seed):
 GENERATE_HINT = (
     "each step: crop to the last context_length tokens, take the last position's logits, keep the "
     "top_k largest (others -inf), then argmax when temperature is 0, else torch.multinomial("
-    "softmax(logits / temperature), num_samples=1, generator=generator); stop when every row picked eos_id"
+    "softmax(logits / temperature), num_samples=1, generator=generator); stop once every row of the batch "
+    "picked eos_id, not when one row has"
 )
 
 
@@ -336,6 +337,20 @@ def generate(check, generate):
     _check_generate(check, generate, model, prompt[:1], 4, max_new_tokens=5, eos_id=first)
 
 
+# The scripted model's next token after each token (greedy), and prompts whose rows end at different steps.
+# EOS follows itself, so a row that has picked EOS keeps picking it.
+EOS, SCRIPT = 7, [4, 7, 3, 7, 5, 6, 2, 7]
+EARLY, LATE, NEVER = [5, 1], [6, 2], [4, 0]  # EOS after 1 step, after 2, after 6 (beyond max_new_tokens)
+
+
+def _scripted_model(script: list[int]) -> nn.Module:
+    """Logits (batch, tokens, vocab) that make ``script[token]`` the clear favourite after each token."""
+    model = nn.Embedding(len(script), len(script))
+    with torch.no_grad():
+        model.weight.copy_(torch.eye(len(script))[script] * 10 + torch.arange(len(script)) * 0.01)
+    return model.eval()
+
+
 @generate.hidden
 def generate_hidden(check, generate, seed):
     rng = random.Random(seed)
@@ -354,9 +369,13 @@ def generate_hidden(check, generate, seed):
             top_k=top_k,
             seed=rng.randrange(10**6),
         )
-    prompt = prompt[:2]
-    eos = int(gpt.generate(model, prompt, 1, config["context_length"])[1, -1])
-    _check_generate(check, generate, model, prompt, config["context_length"], max_new_tokens=4, eos_id=eos)
+    # Rows that pick eos_id at different steps. A scripted model, so that "every row picked eos_id at this
+    # step" and "every row has picked eos_id by now" agree, and both differ from one row being enough.
+    model = _scripted_model(SCRIPT)
+    for rows, max_new_tokens in [([EARLY, LATE], 6), ([LATE, EARLY], 6), ([EARLY, NEVER, LATE], 5)]:
+        prompt = torch.tensor(rows)
+        _check_generate(check, generate, model, prompt, 4, max_new_tokens=max_new_tokens, eos_id=EOS)
+    _check_generate(check, generate, model, torch.tensor([EARLY[-1:]]), 4, max_new_tokens=0, eos_id=EOS)
 
 
 # 8. Loss of a batch
@@ -367,11 +386,11 @@ LOSS_HINT = (
 )
 
 
-def _check_loss(check, batch_loss, config, batch, tokens, ignored=0.0):
+def _check_loss(check, batch_loss, config, batch, tokens, ignored=0.0, ignore=None):
     model = _reference_model(config)
     inputs = torch.randint(0, config["vocab_size"], (batch, tokens))
     targets = torch.randint(0, config["vocab_size"], (batch, tokens))
-    ignore = torch.rand(batch, tokens) < ignored
+    ignore = torch.rand(batch, tokens) < ignored if ignore is None else ignore
     ignore[0, 0] = False  # at least one target counts
     targets[ignore] = -100
     got = check.call(batch_loss, model, inputs, targets, description=f"batch_loss(model, {show(inputs)}, targets)")
@@ -403,6 +422,9 @@ def batch_loss_hidden(check, batch_loss, seed):
     for ignored in (0.0, 0.3, 0.6):
         config = _random_config(rng)
         _check_loss(check, batch_loss, config, rng.randint(1, 4), rng.randint(1, config["context_length"]), ignored)
+    # rows with 0, 3 and 5 of 6 targets ignored: the mean is over the targets that count, not a mean of row means
+    ignore = torch.tensor([[0, 0, 0, 0, 0, 0], [0, 1, 0, 1, 1, 0], [1, 1, 0, 1, 1, 1]], dtype=torch.bool)
+    _check_loss(check, batch_loss, {**_random_config(rng), "context_length": 6}, 3, 6, ignore=ignore)
 
 
 # 9. One training step

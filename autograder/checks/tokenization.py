@@ -196,6 +196,10 @@ def compression_ratio_hidden(check, compression_ratio, seed):
         compression_ratio("", encoders["bytes"])
 
 
+# ids whose digits run into each other when written as text: "11 2" contains "1 2", "21 1" contains "1 1"
+DIGITS_OVERLAP = [11, 2, 1, 21, 1, 2, 1, 2, 12, 1, 1, 2, 112]
+
+
 def _check_count(check, count_pairs, ids):
     got = check.call(count_pairs, list(ids), description=f"count_pairs({show(ids)})")
     check.equal(
@@ -217,6 +221,7 @@ def count_pairs_hidden(check, count_pairs, seed):
     rng = random.Random(seed)
     for _ in range(30):
         _check_count(check, count_pairs, random_ids(rng, rng.randint(0, 60), rng.randint(1, 6)))
+    _check_count(check, count_pairs, DIGITS_OVERLAP)
 
 
 def _check_merge(check, merge_pair, ids, pair, new_id):
@@ -226,7 +231,8 @@ def _check_merge(check, merge_pair, ids, pair, new_id):
         got,
         ref.merge_pair(ids, pair, new_id),
         f"merge_pair({show(ids)}, {pair}, {new_id})",
-        hint="scan left to right; after a match skip both ids, so [5, 5, 5] with (5, 5) becomes [new_id, 5]",
+        hint="scan left to right; after a match skip both ids, so [5, 5, 5] with (5, 5) becomes [new_id, 5]; "
+        "compare whole ids, not their digits as text: [11, 2] does not contain the pair (1, 2)",
     )
     check.equal(given, list(ids), "the list passed in", hint="build a new list; do not change the ids you were given")
 
@@ -249,6 +255,8 @@ def merge_pair_hidden(check, merge_pair, seed):
         ids = random_ids(rng, rng.randint(0, 50), rng.randint(1, 5))
         pair = tuple(rng.sample(ids, 2)) if len(ids) > 1 else (1, 2)
         _check_merge(check, merge_pair, ids, pair, 300 + rng.randint(0, 50))
+    _check_merge(check, merge_pair, DIGITS_OVERLAP, (1, 2), 300)
+    _check_merge(check, merge_pair, DIGITS_OVERLAP, (2, 1), 301)
 
 
 def _train_hint(got, expected) -> str:

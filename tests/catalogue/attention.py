@@ -15,6 +15,11 @@ def attention_scores(query, inputs):
 """
 
 VALID = [
+    (  # the softmax written out, stable
+        "attention_weights",
+        "def attention_weights(inputs):\n    s = inputs @ inputs.transpose(-2, -1)\n"
+        "    e = (s - s.amax(-1, keepdim=True)).exp()\n    return e / e.sum(-1, keepdim=True)",
+    ),
     (
         "attention_scores",
         "def attention_scores(query, inputs):\n    return torch.stack([torch.dot(row, query) for row in inputs])",
@@ -93,5 +98,21 @@ BUGGY = [
         "all_context_vectors",
         "def all_context_vectors(inputs):\n    return torch.softmax(inputs @ inputs.transpose(-2, -1), dim=0) @ inputs",
         "values differ",
+    ),
+    (  # exp without subtracting the maximum: overflows once scores reach 89
+        "attention_weights",
+        "def attention_weights(inputs):\n    e = (inputs @ inputs.transpose(-2, -1)).exp()\n"
+        "    return e / e.sum(-1, keepdim=True)",
+        "exp overflowed",
+    ),
+    (
+        "context_vector",
+        "def context_vector(query, inputs):\n    e = attention_scores(query, inputs).exp()\n    return (e / e.sum()) @ inputs",
+        "exp overflowed",
+    ),
+    (
+        "all_context_vectors",
+        "def all_context_vectors(inputs):\n    e = (inputs @ inputs.mT).exp()\n    return e / e.sum(-1, keepdim=True) @ inputs",
+        "exp overflowed",
     ),
 ]

@@ -49,6 +49,12 @@ VALID = [
         "    additive = torch.zeros(n, n).masked_fill(torch.ones(n, n).triu(1).bool(), float('-inf'))\n"
         "    return torch.softmax(scores + additive, dim=-1)",
     ),
+    (  # softmax first, then zero the future and renormalize: equal to masking with -inf
+        "masked_attention_weights",
+        "def masked_attention_weights(scores):\n    w = torch.softmax(scores, dim=-1)\n"
+        "    w = torch.where(torch.ones_like(w, dtype=torch.bool).triu(1), 0.0, w)\n"
+        "    return w / w.sum(-1, keepdim=True)",
+    ),
     (
         "mask_and_renormalize",
         "def mask_and_renormalize(w):\n    kept = w * torch.tril(torch.ones_like(w))\n"
@@ -105,6 +111,33 @@ BUGGY = [
         "def masked_attention_weights(scores):\n    n = scores.shape[-1]\n"
         "    return torch.softmax(scores, dim=-1).masked_fill(torch.ones(n, n).triu(1).bool(), 0.0)",
         "*before* the softmax",
+    ),
+    (  # exp by hand, without subtracting the maximum
+        "masked_attention_weights",
+        "def masked_attention_weights(scores):\n    n = scores.shape[-1]\n"
+        "    e = scores.exp().masked_fill(torch.ones(n, n).triu(1).bool(), 0.0)\n"
+        "    return e / e.sum(-1, keepdim=True)",
+        "exp overflowed",
+    ),
+    (  # the mask sized by the first dimension, right only for a single square matrix
+        "masked_attention_weights",
+        "def masked_attention_weights(scores):\n    n = scores.shape[0]\n"
+        "    return torch.softmax(scores.masked_fill(torch.ones(n, n).triu(1).bool(), -torch.inf), dim=-1)",
+        "raised",
+    ),
+    (  # only p >= 1 refused
+        "Dropout",
+        DROPOUT.format(
+            body="if not self.training: return x\n        return x * (torch.rand(x.shape) >= self.p) / (1 - self.p)"
+        ).replace("if not 0 <= p < 1:", "if p >= 1:"),
+        "Dropout(-0.1) raised no error",
+    ),
+    (  # one random number per row of the input, not per value
+        "Dropout",
+        DROPOUT.format(
+            body="if not self.training: return x\n        return x * (torch.rand(x.shape[0]) >= self.p) / (1 - self.p)"
+        ),
+        "torch.rand_like(x)",
     ),
     (
         "mask_and_renormalize",

@@ -40,6 +40,11 @@ VALID = [
         "def predict_next(p, vocab, word):\n    row = p[vocab.index(word)].tolist()\n"
         "    return vocab[row.index(max(row))]",
     ),
+    (
+        "predict_next",
+        "def predict_next(p, vocab, word):\n    row = p[vocab.index(word)]\n"
+        "    return vocab[min(range(len(vocab)), key=lambda i: (-row[i].item(), i))]",
+    ),
     ("SlidingWindowDataset", ""),
     (
         "create_dataloader",
@@ -107,6 +112,11 @@ BUGGY = [
         "predict_next",
         "def predict_next(p, vocab, word):\n    return vocab[int(p[:, vocab.index(word)].argmax())]",
         "largest probability",
+    ),
+    (  # the largest (probability, word) pair: of equally probable words the last in sorted order
+        "predict_next",
+        "def predict_next(p, vocab, word):\n    return max(zip(p[vocab.index(word)].tolist(), vocab))[1]",
+        "return the first",
     ),
     (
         "SlidingWindowDataset",

@@ -219,6 +219,18 @@ VALID = [
         "    return -(picked * keep).sum() / keep.sum()\n",
     ),
     ("training_step", TRAINING_STEP.format(clear="for p in model.parameters(): p.grad = None")),
+    (  # every row has picked eos_id by now, not necessarily at the same step
+        "generate",
+        GENERATE.format(crop="[:, -context_length:]", sample="p = torch.softmax(logits / temperature, dim=-1)")
+        .replace(
+            "    for _ in range(max_new_tokens):",
+            "    done = torch.zeros(len(token_ids), dtype=torch.bool)\n    for _ in range(max_new_tokens):",
+        )
+        .replace(
+            "if eos_id is not None and (next_id == eos_id).all():",
+            "done |= next_id[:, 0] == eos_id\n        if eos_id is not None and done.all():",
+        ),
+    ),
     ("batch_loss", CLASS_DIMENSION_LOSS),
     ("batch_loss", LOGSUMEXP_LOSS),
     # a correct step on top of a loss that equals the reference's but rounds differently
@@ -333,6 +345,27 @@ BUGGY = [
         "not counted when tied",
     ),
     ("generate", GENERATE.format(crop="", sample="p = torch.softmax(logits / temperature, dim=-1)"), "crop the input"),
+    (  # stops as soon as one row picked eos_id
+        "generate",
+        GENERATE.format(crop="[:, -context_length:]", sample="p = torch.softmax(logits / temperature, dim=-1)").replace(
+            "(next_id == eos_id).all()", "(next_id == eos_id).any()"
+        ),
+        "not when one row has",
+    ),
+    (  # looks at the first row only
+        "generate",
+        GENERATE.format(crop="[:, -context_length:]", sample="p = torch.softmax(logits / temperature, dim=-1)").replace(
+            "(next_id == eos_id).all()", "next_id[0, 0] == eos_id"
+        ),
+        "not when one row has",
+    ),
+    (  # the mean of each row's mean: rows with more ignored targets count more
+        "batch_loss",
+        "def batch_loss(model, input_ids, target_ids):\n"
+        "    losses = nn.functional.cross_entropy(model(input_ids).transpose(1, 2), target_ids, reduction='none')\n"
+        "    return (losses.sum(1) / (target_ids != -100).sum(1).clamp(min=1)).mean()\n",
+        "the loss of the batch",
+    ),
     (
         "generate",
         GENERATE.format(crop="[:, -context_length:]", sample="p = torch.softmax(logits, dim=-1) / temperature"),

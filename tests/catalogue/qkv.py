@@ -88,6 +88,12 @@ BUGGY = [
         "softmax over the last",
     ),
     (
+        "scaled_dot_product",
+        "def scaled_dot_product(q, k, v):\n    e = (q @ k.transpose(-2, -1) / k.shape[-1] ** 0.5).exp()\n"
+        "    return e / e.sum(-1, keepdim=True) @ v",
+        "exp overflowed",
+    ),
+    (
         "SelfAttentionParams",
         PARAMS.format(body="return scaled_dot_product(x @ self.W_query, x @ self.W_query, x @ self.W_value)"),
         "three projections",

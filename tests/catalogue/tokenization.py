@@ -97,6 +97,12 @@ VALID = [
         "def count_pairs(ids):\n    d = {}\n    for p in zip(ids, ids[1:]): d[p] = d.get(p, 0) + 1\n    return d",
     ),
     ("merge_pair", ""),
+    (  # the same scan as a while loop over a copy
+        "merge_pair",
+        "def merge_pair(ids, pair, new_id):\n    ids, out = list(ids), []\n    while ids:\n"
+        "        if len(ids) > 1 and (ids[0], ids[1]) == pair: out.append(new_id); del ids[:2]\n"
+        "        else: out.append(ids.pop(0))\n    return out",
+    ),
     (
         "train_bpe",
         "def train_bpe(text, vocab_size):\n    if vocab_size < 256: raise ValueError()\n"
@@ -182,6 +188,13 @@ BUGGY = [
         "def merge_pair(ids, pair, new_id):\n    i = 0\n    while i < len(ids) - 1:\n"
         "        if (ids[i], ids[i+1]) == pair: ids[i:i+2] = [new_id]\n        i += 1\n    return ids",
         "do not change",
+    ),
+    (  # the ids written as text and the pair replaced as a substring
+        "merge_pair",
+        "def merge_pair(ids, pair, new_id):\n"
+        "    text = ' '.join(map(str, ids)).replace(f'{pair[0]} {pair[1]}', str(new_id))\n"
+        "    return [int(t) for t in text.split()]",
+        "not their digits",
     ),
     (
         "train_bpe",
