@@ -40,7 +40,8 @@ from autograder.preprocessors.hide_hidden_tests import HideHiddenTests  # noqa: 
 from autograder.preprocessors.limit_output_size import LimitOutputSize  # noqa: E402
 
 # Execution is guarded: a submission cannot replace what the tests use or write outside its folder
-# (its settings are still Execute's). Printed output is capped in characters too: LimitOutput only counts lines.
+# (its settings are still Execute's). LimitOutput only counts lines of printed text and tracebacks; LimitOutputSize
+# caps every output in characters (displays, images, errors, attachments, outputs per cell and in the notebook).
 c.Autograde.autograde_preprocessors = [
     GuardedExecute,
     IgnorePattern,

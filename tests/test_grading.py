@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from autograder.instructor.nbgrader_process import tool_environment
-from tests.nbgrader_course import cell_scores, completed_release, scratch_course, submit
+from tests.nbgrader_course import cell_scores, completed_release, nbgrader, scratch_course, submit
 
 ASSIGNMENT = "03_attention"  # the quickest notebook to grade
 
@@ -362,3 +362,50 @@ def test_a_submission_nbgrader_cannot_grade_gets_nbgraders_reason(tmp_path):
         assert f"(log: reports/logs/{ASSIGNMENT}/renamed.log)" in outcomes["renamed"]["problems"]
         assert "Skipping unknown notebook" in log.read_text()  # nbgrader's whole log is kept
     assert outcomes["full"]["status"] == "graded" and (log.parent / "full.log").is_file()
+
+
+HUGE_OUTPUTS = {  # each a correct answer, but for context_vector, with outputs of megabytes
+    "softmax_naive": (
+        "def softmax_naive(x):\n    return torch.exp(x) / torch.exp(x).sum(dim=-1, keepdim=True)\n\n"
+        "from IPython.display import HTML, Markdown, display\n"
+        "display(Markdown('![](attachment:none.png)'))  # no such attachment: nbconvert would fail on it\n"
+        "display({'image/png': 'iVBORw0KGgo' + 'A' * 20_000_000, 'text/plain': '<an image>'}, raw=True)  # 20 MB\n"
+        "display(HTML('<p>' + 'spam ' * 4_000_000 + '</p>'))  # 20 MB\n"
+    ),
+    "softmax_stable": (
+        "def softmax_stable(x, dim=-1):\n    x = x - x.max(dim=dim, keepdim=True).values\n"
+        "    return torch.exp(x) / torch.exp(x).sum(dim=dim, keepdim=True)\n\n"
+        "for i in range(10_000):\n    display(i)\n"
+    ),
+    "context_vector": "def context_vector(query, inputs):\n    raise ValueError('boom ' * 1_000_000)  # 5 MB\n",
+}
+
+
+def test_outputs_of_any_kind_are_capped_and_grades_stay(tmp_path):
+    course = scratch_course(tmp_path, [ASSIGNMENT])
+    notebook = completed_release(ASSIGNMENT, HUGE_OUTPUTS)
+    attachment = {"big.png": {"image/png": "iVBORw0KGgo" + "B" * 5_000_000}}
+    notebook.cells.append(
+        nbformat.v4.new_markdown_cell("![](attachment:big.png) ![](attachment:none.png)", attachments=attachment)
+    )
+    submit(course, "huge", ASSIGNMENT, notebook)
+    nbgrader(course, "autograde", ASSIGNMENT, "--force")
+    nbgrader(course, "generate_feedback", ASSIGNMENT, "--force")
+    autograded = course / "autograded" / "huge" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    feedback = course / "feedback" / "huge" / ASSIGNMENT / f"{ASSIGNMENT}.html"
+    assert autograded.stat().st_size < 1_000_000 and feedback.stat().st_size < 1_000_000
+    scores = cell_scores(course, ASSIGNMENT, "huge")
+    assert scores["test_context_vector"] == scores["hidden_context_vector"] == 0
+    assert {name for name, score in scores.items() if score == 0} == {"test_context_vector", "hidden_context_vector"}
+    graded = nbformat.read(autograded, as_version=4)
+    cells = {cell.metadata.get("nbgrader", {}).get("grade_id"): cell for cell in graded.cells}
+    [error] = [output for output in cells["test_context_vector"].outputs if output.output_type == "error"]
+    assert error.ename == "CheckFailure" and "raised ValueError: boom boom" in error.evalue
+    assert "more characters cut by the grader" in error.evalue
+    text = autograded.read_text()
+    assert "[image/png output of 20,000,040 characters removed by the grader]" in text  # with its text/plain
+    assert "[text/html output of 20,000,060 characters removed by the grader]" in text
+    assert "9,900 more outputs removed by the grader" in text
+    assert "[1 attachments of 5,000,020 characters removed by the grader: big.png]" in text
+    assert "attachment-removed:none.png" in text  # a reference to no attachment would stop generate_feedback
+    assert "removed by the grader" in feedback.read_text()
