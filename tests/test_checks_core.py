@@ -4,6 +4,7 @@ import re
 from collections import Counter
 
 import pytest
+import torch
 
 from autograder.checks.core import Check, CheckFailure
 
@@ -126,3 +127,32 @@ def test_checks_leave_the_notebooks_random_streams_alone():
     with Check("demo"):
         random.random(), torch.rand(3), torch.nn.Linear(4, 4)
     assert (random.random(), torch.rand(1)) == expected
+
+
+def test_messages_quoting_other_libraries_lose_terminal_codes():
+    def fails():
+        raise RuntimeError("do \x1b[1mthis\x1b[0m only\r\n\tif\x07 you must")
+
+    with pytest.raises(CheckFailure) as failure, Check("demo") as check:
+        check.call(fails)
+    assert "raised RuntimeError: do this only\n\tif you must" in str(failure.value)
+
+
+@pytest.mark.parametrize(
+    "build, words",
+    [
+        (lambda: torch.nn.ModuleList([torch.nn.Linear(2, 2)] * 2), "0 and 1 are the same module object"),
+        (lambda: torch.nn.ModuleList([torch.nn.Linear(2, 2), torch.nn.Linear(2, 2, bias=False)]), "missing 1.bias"),
+        (lambda: torch.nn.ModuleList([torch.nn.Linear(2, 2), torch.nn.Linear(2, 2)]), "unexpected 1.bias"),
+        (lambda: torch.nn.ModuleList([torch.nn.Linear(2, 3), torch.nn.Linear(3, 2)]), "name the layers exactly"),
+    ],
+)
+def test_a_parameter_name_mismatch_names_its_cause(build, words):
+    expected = (
+        ["0.weight", "0.bias", "1.weight"] if "unexpected" in words else ["0.weight", "0.bias", "1.weight", "1.bias"]
+    )
+    if "name the layers" in words:
+        expected = ["first.weight", "first.bias", "second.weight", "second.bias"]
+    with pytest.raises(CheckFailure) as failure, Check("demo") as check:
+        check.module(build, described="the module", parameters=expected)
+    assert words in str(failure.value)

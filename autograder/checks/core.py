@@ -3,6 +3,7 @@
 import contextlib
 import math
 import random
+import re
 import reprlib
 
 import torch
@@ -28,6 +29,47 @@ TOLERANCE = {"rtol": 1e-4, "atol": 1e-5}
 
 def parameter_names(module: torch.nn.Module) -> list[str]:
     return [name for name, _ in module.named_parameters()]
+
+
+_TERMINAL_CODES = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def clean(text: str) -> str:
+    """Another library's message as plain text: terminal colour codes and control characters removed."""
+    return _TERMINAL_CODES.sub("", str(text))
+
+
+def _names_hint(module: torch.nn.Module, names: list[str], expected: list[str]) -> str:
+    """Why the parameter names differ: one module object registered twice (its parameters are listed once),
+    a missing or extra bias, or else layers named otherwise than the exercise says."""
+    seen = {}
+    for name, submodule in module.named_modules(remove_duplicate=False):
+        if next(submodule.parameters(), None) is None:
+            continue
+        if id(submodule) in seen:
+            return (
+                f"{seen[id(submodule)] or 'the module'} and {name} are the same module object, so they share their "
+                "weights and named_parameters() lists them once: build a new module for each place "
+                "(a list comprehension), not [module] * n or one object used twice"
+            )
+        seen[id(submodule)] = name
+    owners = {}
+    for name, parameter in module.named_parameters(remove_duplicate=False):
+        if id(parameter) in owners:
+            return (
+                f"{owners[id(parameter)]} and {name} are one and the same parameter: give each layer its own "
+                "(nn.Linear, nn.Embedding and nn.Parameter create new ones), do not assign one layer's to another"
+            )
+        owners[id(parameter)] = name
+    missing, extra = sorted(set(expected) - set(names)), sorted(set(names) - set(expected))
+    if missing + extra and all(name.endswith(".bias") for name in missing + extra):
+        if extra:
+            return (
+                f"unexpected {', '.join(extra)}: nn.Linear has a bias unless created with bias=False; "
+                "pass bias= as the exercise says (bias=qkv_bias for the query, key and value projections)"
+            )
+        return f"missing {', '.join(missing)}: create these layers with a bias (bias=qkv_bias, or nn.Linear's default)"
+    return "name the layers exactly as the exercise says, so weights can be copied between modules"
 
 
 class CheckFailure(AssertionError):
@@ -94,7 +136,7 @@ class Check:
                 call = description or f"{getattr(function, '__name__', 'your code')}(...)"
                 raise CheckFailure(
                     self.name,
-                    f"{call} raised {type(error).__name__}: {error}",
+                    f"{call} raised {type(error).__name__}: {clean(error)}",
                     hint=hint or "the traceback above this message points at the line in your code",
                 ) from error
 
@@ -113,7 +155,7 @@ class Check:
             self.fail(
                 f"{description} raised the wrong error",
                 expected=error_type.__name__,
-                got=f"{type(error).__name__}: {error}",
+                got=f"{type(error).__name__}: {clean(error)}",
                 hint=hint,
             )
         self.fail(f"{description} raised no error", expected=f"a {error_type.__name__}", got="no error", hint=hint)
@@ -178,10 +220,7 @@ class Check:
             )
         names = sorted(parameter_names(module))
         self.equal(
-            names,
-            sorted(parameters),
-            f"parameter names of {described}",
-            hint="name the layers exactly as the exercise says, so weights can be copied between modules",
+            names, sorted(parameters), f"parameter names of {described}", hint=_names_hint(module, names, parameters)
         )
         return module
 

@@ -6,14 +6,16 @@ parameter names must be the ones the notebook asks for.
 """
 
 import math
+import pickle
 import random
+import re
 import tempfile
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from autograder.checks.core import TOLERANCE, parameter_names, show
+from autograder.checks.core import TOLERANCE, clean, parameter_names, show
 from autograder.checks.registry import exercise
 from autograder.checks.train_mode import check_dropout
 from autograder.reference import finetuning, gpt, training
@@ -554,9 +556,20 @@ def _check_save(check, save_checkpoint, config, steps, step):
         resumed, resumed_optimizer = _fresh(config)
         try:
             loaded_step = training.load_checkpoint(path, resumed, resumed_optimizer)
+        except pickle.UnpicklingError as error:
+            # torch's message advises weights_only=False, which the notebook warns against: name the object instead
+            refused = re.search(r"GLOBAL (\S+)", str(error))
+            check.fail(
+                "the checkpoint could not be loaded back with torch.load(path, weights_only=True): it holds "
+                + (f"an object of type {refused.group(1)}" if refused else "objects")
+                + ", not only tensors and plain values",
+                hint="save the state_dict()s, plain dicts of tensors, not the model and optimizer objects; "
+                "loading objects would mean running code from the file: " + CHECKPOINT_HINT,
+            )
         except Exception as error:
             check.fail(
-                f"the checkpoint could not be loaded back ({type(error).__name__}: {error})", hint=CHECKPOINT_HINT
+                f"the checkpoint could not be loaded back ({type(error).__name__}: {clean(error)})",
+                hint=CHECKPOINT_HINT,
             )
     check.equal(loaded_step, step, "the step stored in the checkpoint", hint=CHECKPOINT_HINT)
     _same_next_step(check, resumed, resumed_optimizer, model, optimizer, batch, "resumed from your checkpoint")

@@ -259,7 +259,27 @@ def merge_pair_hidden(check, merge_pair, seed):
     _check_merge(check, merge_pair, DIGITS_OVERLAP, (2, 1), 301)
 
 
-def _train_hint(got, expected) -> str:
+def _train_on_characters(text: str, vocab_size: int) -> dict:
+    """The merges train_bpe would learn from the characters' code points (ord) instead of the UTF-8 bytes."""
+    ids, merges = [ord(character) for character in text], {}
+    for new_id in range(256, vocab_size):
+        counts = ref.count_pairs(ids)
+        if not counts:
+            break
+        best = min(counts, key=lambda pair: (-counts[pair], pair))
+        ids, merges[best] = ref.merge_pair(ids, best, new_id), new_id
+    return merges
+
+
+def _train_hint(got, expected, text, vocab_size) -> str:
+    beyond_bytes = type(got) is dict and any(
+        type(pair) is tuple and any(type(i) is int and i > 255 and i not in got.values() for i in pair) for pair in got
+    )
+    if any(ord(c) > 127 for c in text) and (beyond_bytes or got == _train_on_characters(text, vocab_size)):
+        return (
+            "these merges were learned on the characters (ord), not on the UTF-8 bytes: byte-level BPE starts "
+            "from list(text.encode('utf-8')), where 'é' is two bytes and '我' three (ord('我') is 25105)"
+        )
     if type(got) is dict and list(got.values()) != list(range(256, 256 + len(got))):
         return "new ids are 256, 257, ... in the order the merges are learned"
     if type(got) is dict and set(got) != set(expected) and len(got) == len(expected):
@@ -271,7 +291,10 @@ def _check_train(check, train_bpe, text, vocab_size):
     expected = ref.train_bpe(text, vocab_size)
     got = check.call(train_bpe, text, vocab_size, description=f"train_bpe({text!r}, {vocab_size})")
     check.equal(
-        got, expected, f"merges learned from {text!r} with vocab_size={vocab_size}", hint=_train_hint(got, expected)
+        got,
+        expected,
+        f"merges learned from {text!r} with vocab_size={vocab_size}",
+        hint=_train_hint(got, expected, text, vocab_size),
     )
     if list(got) != list(expected):
         check.fail(

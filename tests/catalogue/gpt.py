@@ -320,6 +320,19 @@ BUGGY = [
         ),
         "drop_emb drops the sum",
     ),
+    (  # one block object repeated n_layers times
+        "GPTModel",
+        MODEL.format(body="pass").replace(
+            'nn.Sequential(*[TransformerBlock(cfg) for _ in range(cfg["n_layers"])])',
+            'nn.Sequential(*[TransformerBlock(cfg)] * cfg["n_layers"])',
+        ),
+        "the same module object",
+    ),
+    (  # the head with a bias
+        "GPTModel",
+        MODEL.format(body="pass").replace(', cfg["vocab_size"], bias=False)', ', cfg["vocab_size"])'),
+        "unexpected out_head.bias",
+    ),
     (  # drop_emb defined but never applied
         "GPTModel",
         MODEL.format(
@@ -396,7 +409,7 @@ BUGGY = [
     (
         "save_checkpoint",
         SAVE.format(content="{'model': model, 'optimizer': optimizer, 'step': step}"),
-        "could not be loaded",
+        "an object of type autograder.reference.gpt.GPTModel",
     ),
     ("load_checkpoint", LOAD.format(optimizer="pass"), "optimizer's state"),
     ("load_gpt2_weights", GPT2.format(transpose="w"), "transpose"),

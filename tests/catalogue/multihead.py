@@ -120,6 +120,21 @@ VALID = [
 
 BUGGY = [
     ("MultiHeadAttentionWrapper", WRAPPER.format(body="return sum(head(x) for head in self.heads)"), "concatenate"),
+    (  # one head object repeated: every head has the same weights
+        "MultiHeadAttentionWrapper",
+        WRAPPER.format(body="return torch.cat([head(x) for head in self.heads], dim=-1)").replace(
+            "nn.ModuleList([CausalAttention(d_in, d_out, context_length, dropout, qkv_bias) for _ in range(num_heads)])",
+            "nn.ModuleList([CausalAttention(d_in, d_out, context_length, dropout, qkv_bias)] * num_heads)",
+        ),
+        "the same module object",
+    ),
+    (  # the output projection without its bias
+        "MultiHeadAttention",
+        MHA.format(split=SPLIT, attend=ATTEND, merge=MERGE).replace(
+            "nn.Linear(d_out, d_out)", "nn.Linear(d_out, d_out, bias=False)"
+        ),
+        "missing out_proj.bias",
+    ),
     (
         "MultiHeadAttention",
         MHA.format(

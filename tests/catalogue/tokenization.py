@@ -213,6 +213,15 @@ BUGGY = [
         "        ids = merge_pair(ids, best, new_id)\n    return merges",
         "256, 257",
     ),
+    (  # byte-level BPE trained on the characters' code points
+        "train_bpe",
+        "def train_bpe(text, vocab_size):\n    if vocab_size < 256: raise ValueError()\n"
+        "    ids, merges = [ord(c) for c in text], {}\n    for new_id in range(256, vocab_size):\n"
+        "        counts = count_pairs(ids)\n        if not counts: break\n"
+        "        best = min(counts, key=lambda p: (-counts[p], p))\n        merges[best] = new_id\n"
+        "        ids = merge_pair(ids, best, new_id)\n    return merges",
+        "not on the UTF-8 bytes",
+    ),
     (
         "BPETokenizer",
         BPE.format(encode=BPE_ENCODE, decode="return b''.join(self.vocab[i] for i in ids).decode()"),
