@@ -11,7 +11,7 @@ import zipfile
 
 import pytest
 
-from autograder.instructor import build, exchange
+from autograder.instructor import build, exchange, lms_zip
 from autograder.instructor.cli import main
 from tests.catalogue.notebook_bugs import CLASSIC_BUGS
 from tests.checkout import TREE
@@ -207,3 +207,94 @@ def test_bad_input_exits_with_one_line_that_says_why(course, capsys, command, st
     error = capsys.readouterr().err
     assert exit_status.value.code == status and message in error
     assert error.count("\n") == 1 and error.startswith("gpt-course: ")
+
+
+def hostile_lms_zip(path, student_version, outside):
+    """A download in which some students' entries try to break the collection or pose as someone else."""
+    newer, older = student_version.replace("Assignment", "Newer", 1), student_version.replace("Assignment", "Older", 1)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+
+        def add(name, data, date_time=(2026, 3, 1, 12, 0, 0), **attributes):
+            info = zipfile.ZipInfo(name, date_time)
+            for key, value in attributes.items():
+                setattr(info, key, value)
+            archive.writestr(info, data, compress_type=attributes.get("compress_type", zipfile.ZIP_DEFLATED))
+
+        add(f"ann_4711_assignsubmission_file_{ASSIGNMENT}.ipynb", newer, (2026, 3, 2, 9, 0, 0))
+        add(f"ann_4711_assignsubmission_file_bob_{ASSIGNMENT}.ipynb", older)  # ann's upload named bob_...: ann's
+        add(f"ben_4712_assignsubmission_file_{ASSIGNMENT}.ipynb", older)  # the same name twice, the same date:
+        add(f"ben_4712_assignsubmission_file_{ASSIGNMENT}.ipynb", newer)  # the later in the zip is taken
+        add(f"cem_4713_assignsubmission_file_/dan_{ASSIGNMENT}.ipynb", student_version)  # in cem's folder: cem's
+        add(f"{outside}/eve_{ASSIGNMENT}.ipynb", student_version)  # absolute
+        add(f"../eve_{ASSIGNMENT}.ipynb", student_version)
+        add(f"fay_{ASSIGNMENT}.ipynb", "/etc/passwd", external_attr=(stat.S_IFLNK | 0o777) << 16)
+        nested = io.BytesIO()
+        with zipfile.ZipFile(nested, "w") as inner:
+            inner.writestr(f"gus_{ASSIGNMENT}.ipynb", student_version)
+        add("gus_4714_assignsubmission_file_work.zip", nested.getvalue())
+        add(f"hal_{ASSIGNMENT}.ipynb", nested.getvalue())  # a zip named as a notebook
+        with archive.open(f"ivy_{ASSIGNMENT}.ipynb", "w", force_zip64=True) as bomb:  # 100 MiB, 100 kB zipped
+            for _ in range(100):
+                bomb.write(bytes(1 << 20))
+        with archive.open(f"jo_{ASSIGNMENT}.ipynb", "w") as bomb:  # 20 MiB, 1,000 to 1
+            for _ in range(20):
+                bomb.write(bytes(1 << 20))
+        add(f"kim_{ASSIGNMENT}.ipynb", "KIM" * 1000, compress_type=zipfile.ZIP_STORED)  # damaged below
+        add(f"lee_{ASSIGNMENT}.ipynb\x1b[2J", student_version)  # a terminal escape in the name
+        add(f".._{ASSIGNMENT}.ipynb", student_version)
+        add(f"-rf_{ASSIGNMENT}.ipynb", student_version)
+    path.write_bytes(path.read_bytes().replace(b"KIM" * 1000, b"MIK" * 1000))
+    return newer
+
+
+@pytest.mark.filterwarnings("ignore:Duplicate name")  # two entries of one name, as a download may hold
+def test_collect_from_a_hostile_lms_zip_collects_the_others(tmp_path):
+    course = new_course(tmp_path / "course")
+    shutil.copytree(TREE.course / "release" / ASSIGNMENT, course / "release" / ASSIGNMENT)
+    outside = tmp_path / "outside"
+    newer = hostile_lms_zip(tmp_path / "download.zip", TREE.release_path(ASSIGNMENT).read_text(), outside)
+    printed = gpt_course("collect", ASSIGNMENT, "--course", course, "--zip", tmp_path / "download.zip")
+    assert sorted(path.name for path in (course / "submitted").iterdir()) == ["ann", "ben", "cem"]
+    for student in ("ann", "ben"):
+        assert (course / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text() == newer
+    assert "3 submissions of 03_attention collected" in printed
+    assert not outside.exists() and not (tmp_path / f"eve_{ASSIGNMENT}.ipynb").exists()
+    assert not list(course.glob(".gpt-course-zip-*"))
+    skipped = {line.split(": ", 1)[0][len("skipped ") :]: line for line in printed.splitlines() if "skipped" in line}
+    expected = {
+        f"ann_4711_assignsubmission_file_bob_{ASSIGNMENT}.ipynb": (
+            f"ann's 03_attention.ipynb is taken from ann_4711_assignsubmission_file_{ASSIGNMENT}.ipynb (newer)"
+        ),
+        f"ben_4712_assignsubmission_file_{ASSIGNMENT}.ipynb": "(as old, later in the zip)",
+        f"{outside}/eve_{ASSIGNMENT}.ipynb": "unsafe name",
+        f"../eve_{ASSIGNMENT}.ipynb": "unsafe name",
+        f"fay_{ASSIGNMENT}.ipynb": "a symbolic link",
+        "gus_4714_assignsubmission_file_work.zip": "a nested archive: not extracted",
+        f"hal_{ASSIGNMENT}.ipynb": "an archive, not a notebook",
+        f"ivy_{ASSIGNMENT}.ipynb": "declares 104,857,600 bytes, more than the cap of 67,108,864",
+        f"jo_{ASSIGNMENT}.ipynb": "compressed 1,028 to 1, more than 200 to 1",
+        f"kim_{ASSIGNMENT}.ipynb": "damaged or unreadable (Bad CRC-32",
+        f"lee_{ASSIGNMENT}.ipynb?[2J": "not named <student>_<anything>_03_attention.ipynb",
+        f".._{ASSIGNMENT}.ipynb": "not named",
+        f"-rf_{ASSIGNMENT}.ipynb": "not named",
+    }
+    assert set(skipped) == set(expected)
+    for name, reason in expected.items():
+        assert reason in skipped[name], skipped[name]
+    assert "\x1b" not in printed
+
+
+def test_the_zips_caps_cost_only_the_entries_past_them(tmp_path):
+    course = new_course(tmp_path / "course")
+    shutil.copytree(TREE.course / "release" / ASSIGNMENT, course / "release" / ASSIGNMENT)
+    student_version = TREE.release_path(ASSIGNMENT).read_text()
+    with zipfile.ZipFile(tmp_path / "download.zip", "w") as archive:
+        for student in ("ann", "ben", "cem", "dan", "eve"):
+            archive.writestr(f"{student}_{ASSIGNMENT}.ipynb", student_version)
+    printed = []
+    limits = lms_zip.ZipLimits(entries=4, total_bytes=int(2.5 * len(student_version.encode())))
+    students = lms_zip.collect_zip(course, ASSIGNMENT, tmp_path / "download.zip", printed.append, limits)
+    assert students == ["ann", "ben"] == sorted(path.name for path in (course / "submitted").iterdir())
+    assert "skipped 1 entries after the first 4: too many" in printed
+    for student in ("cem", "dan"):
+        assert f"skipped {student}_{ASSIGNMENT}.ipynb: the extracted files would pass the cap of" in "\n".join(printed)
