@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # One entry point for students, instructors and CI. Every command first sets up (or reuses)
 # the virtual environment in .venv.
-#   ./course.sh lab [--headless] [--solutions]
-#                                  start JupyterLab on your copy of the assignments (or on the solutions)
+#   ./course.sh lab [--headless] [--solutions] [--instructor] [--notebook-dir=DIR]
+#                                  start JupyterLab on your copy of the assignments (or on the solutions),
+#                                  with nbgrader's student tools (--instructor: all of nbgrader's tools)
 #   ./course.sh test [pytest args] run the whole test suite (what CI runs)
 #   ./course.sh build [NN_name...] regenerate course/release and solutions from course/source
 #   ./course.sh setup              only set up the environment
 set -euo pipefail
 cd "$(dirname "$0")"
 
-VENV=.venv
+VENV=${VENV:-.venv}  # the environment to use; tests/test_browser.py points it at the one running the tests
 PYTHON=${PYTHON:-python3}
 # The Pythons that constraints.txt's exact versions install on (tests/test_python_versions.py resolves them;
 # soupsieve 4 needs 3.11.5). pyproject.toml's wider requires-python is for `pip install .` with ranges.
@@ -26,6 +27,8 @@ EOF
 }
 
 setup() {
+    # Set by `./course.sh test` for the course.sh commands its tests run (tests/test_browser.py): set up already.
+    [[ -n ${COURSE_SETUP_DONE:-} ]] && return
     local stamp=$VENV/.installed
     if [[ ! -x $VENV/bin/python ]]; then
         check_python || exit 2
@@ -43,22 +46,34 @@ setup() {
 }
 
 lab() {
-    # Students work on copies in my_notebooks/, so the committed release stays clean.
-    mkdir -p my_notebooks
-    for release in course/release/*/; do
-        name=$(basename "$release")
-        [[ -e my_notebooks/$name ]] || cp -r "$release" "my_notebooks/$name"
-    done
-    local args=(--notebook-dir=my_notebooks)
+    local notebooks=my_notebooks instructor=false args=()
     for option in "$@"; do
         case $option in
             --headless) args+=(--no-browser --ip=127.0.0.1 --port="${PORT:-8888}") ;;
-            --solutions) args[0]=--notebook-dir=solutions ;;
-            *) echo "unknown option $option (expected --headless or --solutions)" >&2; exit 2 ;;
+            --solutions) notebooks=solutions ;;
+            --notebook-dir=*) notebooks=${option#--notebook-dir=} ;;
+            --instructor) instructor=true ;;
+            *) echo "unknown option $option (expected --headless, --solutions, --instructor or --notebook-dir=DIR)" >&2
+               exit 2 ;;
         esac
     done
+    if [[ $notebooks == my_notebooks ]]; then
+        # Students work on copies in my_notebooks/, so the committed release stays clean.
+        mkdir -p my_notebooks
+        for release in course/release/*/; do
+            name=$(basename "$release")
+            [[ -e my_notebooks/$name ]] || cp -r "$release" "my_notebooks/$name"
+        done
+    fi
+    if ! $instructor; then
+        # The student's JupyterLab (jupyter/student/): nbgrader's student tools only (assignment list, Validate;
+        # no Formgrader, Create Assignment or Course List) and no prompt to fetch Jupyter's news. Read through
+        # Jupyter's config path and JupyterLab's settings overrides; installed files stay as they are.
+        export JUPYTER_CONFIG_PATH=$PWD/jupyter/student${JUPYTER_CONFIG_PATH:+:$JUPYTER_CONFIG_PATH}
+        args+=(--LabApp.app_settings_dir="$PWD/jupyter/student/settings")
+    fi
     [[ $(id -u) == 0 ]] && args+=(--allow-root)  # containers and servers often run as root
-    exec "$VENV/bin/jupyter" lab "${args[@]}"
+    exec "$VENV/bin/jupyter" lab --notebook-dir="$notebooks" "${args[@]}"
 }
 
 command=${1:-help}
@@ -70,8 +85,8 @@ case $command in
     # One torch thread per process: two workers fill two cores, and two threads fighting over one
     # busy core made training several times slower. Solutions are built with the same setting, so
     # nbval compares outputs computed the same way.
-    test) setup; export PATH="$PWD/$VENV/bin:$PATH" OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
+    test) setup; export PATH="$PWD/$VENV/bin:$PATH" OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} COURSE_SETUP_DONE=1
           exec "$VENV/bin/python" -m pytest -n 2 --dist=loadfile "$@" ;;
     build) setup; OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} exec "$VENV/bin/gpt-course" build "$@" ;;
-    *) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; [[ $command == help ]] ;;
+    *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; [[ $command == help ]] ;;
 esac

@@ -1,5 +1,13 @@
-"""The student view in a real browser: JupyterLab serves a release notebook, Chromium runs a cell, and
-nbgrader's Validate button is there. A screenshot is kept in test-artifacts/student_view.png."""
+"""The course's JupyterLab in a real browser: `./course.sh lab --headless` serves release notebooks and headless
+Chromium drives it.
+
+- The student view runs a cell and shows nbgrader's student tools (Validate, the assignment list), none of the
+  instructor's (Formgrader, Create Assignment, Course List) and no prompt to fetch Jupyter's news;
+  `./course.sh lab --instructor` shows them all, news prompt included.
+- A notebook's Chinese text renders with real glyphs (Debian's fonts-wqy-microhei, which .ci/run installs), not
+  as missing-glyph boxes: measured by drawing its characters in the page with the notebook's own font.
+
+Screenshots are kept in test-artifacts/ (student_view.png, instructor_view.png, chinese_text.png)."""
 
 import shutil
 import socket
@@ -16,7 +24,10 @@ from tests.checkout import TREE
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 ARTIFACTS = TREE.root / "test-artifacts"
 ASSIGNMENT = "03_attention"
+CHINESE_ASSIGNMENT, CHINESE_TEXT = "02_embeddings", "刚才"  # the dog-planet words, in a markdown cell
 TOKEN = "course-browser-test"
+NEWS_PROMPT = "official Jupyter news"  # "Would you like to get notified about official Jupyter news?"
+INSTRUCTOR_TOOLS = ("Formgrader", "Course List")
 
 pytestmark = pytest.mark.skipif(
     not (CHROMIUM and CHROMEDRIVER), reason="needs Debian's chromium and chromium-driver (.ci/run installs them)"
@@ -29,24 +40,33 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def jupyter_lab(tmp_path):
-    shutil.copytree(TREE.course / "release" / ASSIGNMENT, tmp_path / ASSIGNMENT)
+@pytest.fixture(scope="module")
+def notebooks(tmp_path_factory):
+    root = tmp_path_factory.mktemp("notebooks")
+    for name in (ASSIGNMENT, CHINESE_ASSIGNMENT):
+        shutil.copytree(TREE.course / "release" / name, root / name)
+    return root
+
+
+def course_lab(notebooks, home, *options):
+    """`./course.sh lab --headless` on ``notebooks`` with this environment; JupyterLab's user settings,
+    workspaces and user config start empty in ``home``. Yields the server's URL."""
     port = free_port()
+    environment = {
+        key: value for key, value in tool_environment().items() if not key.startswith(("JUPYTER", "JUPYTERLAB"))
+    }
+    environment.update(
+        VENV=sys.prefix,  # course.sh uses the environment that runs the tests ...
+        COURSE_SETUP_DONE="1",  # ... which is set up already
+        PORT=str(port),
+        JUPYTER_TOKEN=TOKEN,
+        JUPYTER_CONFIG_DIR=str(home / "config"),
+        JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
+        JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
+    )
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyter",
-            "lab",
-            "--no-browser",
-            "--ip=127.0.0.1",
-            f"--port={port}",
-            f"--IdentityProvider.token={TOKEN}",
-            "--allow-root",
-            f"--notebook-dir={tmp_path}",
-        ],
-        env=tool_environment(),
+        [TREE.root / "course.sh", "lab", "--headless", f"--notebook-dir={notebooks}", *options],
+        env=environment,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -62,8 +82,18 @@ def jupyter_lab(tmp_path):
             pytest.fail("JupyterLab did not start within a minute")
         yield url
     finally:
-        server.terminate()
+        server.terminate()  # course.sh execs JupyterLab: this is the server itself
         server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def student_lab(notebooks, tmp_path_factory):
+    yield from course_lab(notebooks, tmp_path_factory.mktemp("student-home"))
+
+
+@pytest.fixture(scope="module")
+def instructor_lab(notebooks, tmp_path_factory):
+    yield from course_lab(notebooks, tmp_path_factory.mktemp("instructor-home"), "--instructor")
 
 
 @pytest.fixture
@@ -90,20 +120,70 @@ def browser(tmp_path):
     driver.quit()
 
 
-def test_student_runs_a_cell_and_sees_validate(jupyter_lab, browser):
+def wait(browser, seconds=90):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(browser, seconds)
+
+
+def open_notebook(browser, url: str, name: str, title: str):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ready
+
+    browser.get(f"{url}/lab/tree/{name}/{name}.ipynb?reset&token={TOKEN}")  # reset: only this notebook open
+    wait(browser).until(ready.presence_of_element_located((By.CSS_SELECTOR, ".jp-Notebook .jp-CodeCell")))
+    wait(browser).until(ready.text_to_be_present_in_element((By.CSS_SELECTOR, ".jp-Notebook"), title))
+
+
+def nbgrader_menu(browser) -> list[str]:
+    """The visible entries of the Nbgrader menu in JupyterLab's menu bar."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    xpath = "//*[contains(@class, 'lm-MenuBar-itemLabel')][normalize-space(text())='Nbgrader']"
+    wait(browser).until(lambda driver: driver.find_elements(By.XPATH, xpath))
+    browser.find_element(By.XPATH, xpath).click()
+    menu = wait(browser, 10).until(lambda driver: driver.find_element(By.ID, "jp-mainmenu-nbgrader"))
+    entries = [
+        label.text.strip()
+        for label in menu.find_elements(By.CSS_SELECTOR, ".lm-Menu-itemLabel")
+        if label.is_displayed()
+    ]
+    menu.send_keys(Keys.ESCAPE)
+    return entries
+
+
+def shows(browser, text: str) -> bool:
+    from selenium.webdriver.common.by import By
+
+    return any(
+        element.is_displayed() for element in browser.find_elements(By.XPATH, f"//*[contains(text(), '{text}')]")
+    )
+
+
+def create_assignment_tab(browser) -> list:
+    from selenium.webdriver.common.by import By
+
+    return browser.find_elements(
+        By.XPATH,
+        "//*[contains(@class, 'lm-TabBar-tab')][contains(., 'Create Assignment') or @title='Create Assignment']",
+    )
+
+
+def screenshot(browser, name: str):
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / name))
+    assert (ARTIFACTS / name).stat().st_size > 10_000
+
+
+def test_student_runs_a_cell_with_student_tools_only(student_lab, browser):
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as ready
-    from selenium.webdriver.support.ui import WebDriverWait
 
-    wait = WebDriverWait(browser, 90)
-    browser.get(f"{jupyter_lab}/lab/tree/{ASSIGNMENT}/{ASSIGNMENT}.ipynb?token={TOKEN}")
-    wait.until(ready.presence_of_element_located((By.CSS_SELECTOR, ".jp-Notebook .jp-CodeCell")))
-    wait.until(
-        ready.text_to_be_present_in_element((By.CSS_SELECTOR, ".jp-Notebook"), "Attention without trainable weights")
-    )
-    validate = wait.until(
+    open_notebook(browser, student_lab, ASSIGNMENT, "Attention without trainable weights")
+    validate = wait(browser).until(
         ready.presence_of_element_located(
             (By.XPATH, "//*[contains(@class, 'jp-Toolbar')]//*[normalize-space(text())='Validate']")
         )
@@ -113,8 +193,68 @@ def test_student_runs_a_cell_and_sees_validate(jupyter_lab, browser):
     first_code_cell = browser.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-CodeCell")[0]
     first_code_cell.find_element(By.CSS_SELECTOR, ".cm-content").click()
     ActionChains(browser).key_down(Keys.SHIFT).send_keys(Keys.ENTER).key_up(Keys.SHIFT).perform()
-    wait.until(lambda _: first_code_cell.find_element(By.CSS_SELECTOR, ".jp-InputPrompt").text.strip() == "[1]:")
+    wait(browser).until(
+        lambda _: first_code_cell.find_element(By.CSS_SELECTOR, ".jp-InputPrompt").text.strip() == "[1]:"
+    )
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    browser.save_screenshot(str(ARTIFACTS / "student_view.png"))
-    assert (ARTIFACTS / "student_view.png").stat().st_size > 10_000
+    # By now JupyterLab has restored its shell and every extension has started: what is missing stays missing.
+    entries = nbgrader_menu(browser)
+    assert "Assignment List" in entries
+    assert not [tool for tool in INSTRUCTOR_TOOLS if tool in entries], entries
+    assert create_assignment_tab(browser) == []
+    assert not browser.find_elements(By.ID, "nbgrader-create_assignemnt")  # sic: nbgrader's panel id
+    assert not shows(browser, NEWS_PROMPT)
+    screenshot(browser, "student_view.png")
+
+
+def test_instructor_sees_nbgrader_instructor_tools_and_the_news_prompt(instructor_lab, browser):
+    open_notebook(browser, instructor_lab, ASSIGNMENT, "Attention without trainable weights")
+    wait(browser).until(lambda driver: create_assignment_tab(driver))
+    wait(browser).until(lambda driver: shows(driver, NEWS_PROMPT))  # what the student's settings turn off
+    entries = nbgrader_menu(browser)
+    assert all(tool in entries for tool in ("Assignment List", *INSTRUCTOR_TOOLS)), entries
+    screenshot(browser, "instructor_view.png")
+
+
+# Draws each character alone with the rendered markdown's own font and compares the pixels: characters without
+# a glyph all come out as the same missing-glyph box, the one an unassigned code point (U+0378) gets.
+MEASURE_GLYPHS = """
+const [text, characters] = arguments;
+const element = [...document.querySelectorAll('.jp-RenderedMarkdown')].find(e => e.textContent.includes(text));
+element.scrollIntoView();
+const style = getComputedStyle(element);
+const canvas = document.createElement('canvas');
+canvas.width = canvas.height = 64;
+const context = canvas.getContext('2d', {willReadFrequently: true});
+context.font = `40px ${style.fontFamily}`;
+const draw = character => {
+    context.clearRect(0, 0, 64, 64);
+    context.fillText(character, 4, 48);
+    return context.getImageData(0, 0, 64, 64).data.filter((_, i) => i % 4 === 3).join(',');
+};
+const missing = draw('\\u0378');
+const drawn = [...characters].map(draw);
+return {
+    font: style.fontFamily,
+    distinct: new Set(drawn).size,
+    likeMissing: drawn.filter(pixels => pixels === missing).length,
+    width: context.measureText(characters).width,
+    missingWidth: context.measureText('\\u0378'.repeat([...characters].length)).width,
+};
+"""
+
+
+def test_chinese_text_renders_with_real_glyphs(student_lab, browser):
+    open_notebook(browser, student_lab, CHINESE_ASSIGNMENT, "From token ids to input vectors")
+    # Cells below the fold are in the page but not "displayed" for Selenium: look in the markdown's text.
+    rendered = (
+        "return [...document.querySelectorAll('.jp-RenderedMarkdown')].some(e => e.textContent.includes(arguments[0]))"
+    )
+    wait(browser).until(lambda driver: driver.execute_script(rendered, CHINESE_TEXT))
+    characters = "我刚才现在吃饭睡觉跑步"
+    measured = browser.execute_script(MEASURE_GLYPHS, CHINESE_TEXT, characters)
+    assert measured["likeMissing"] == 0, measured
+    assert measured["distinct"] == len(set(characters)), measured
+    assert measured["width"] != measured["missingWidth"], measured
+    time.sleep(0.5)  # the scroll settles before the picture
+    screenshot(browser, "chinese_text.png")
