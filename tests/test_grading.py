@@ -2,6 +2,7 @@
 
 import copy
 import csv
+import json
 import subprocess
 import sys
 
@@ -345,11 +346,10 @@ def test_report_without_a_gradebook_is_a_clear_error(tmp_path):
 
 def test_a_submission_nbgrader_cannot_grade_gets_nbgraders_reason(tmp_path):
     course = scratch_course(tmp_path, [ASSIGNMENT])
-    renamed = course / "submitted" / "renamed" / ASSIGNMENT / f"{ASSIGNMENT} (1).ipynb"  # downloaded twice
-    renamed.parent.mkdir(parents=True)
-    renamed.write_text(nbformat.writes(completed_release(ASSIGNMENT)))
-    log = course / "reports" / "logs" / ASSIGNMENT / "renamed.log"
-    reason = "nbgrader could not grade it: nbgrader.converters.base.NbGraderException: No notebooks found"
+    submit(course, "bad_time", ASSIGNMENT, completed_release(ASSIGNMENT))
+    # the exchange is writable for everyone: a student can leave a timestamp that nbgrader refuses
+    (course / "submitted" / "bad_time" / ASSIGNMENT / "timestamp.txt").write_text("yesterday\x1b[2J")
+    log = course / "reports" / "logs" / ASSIGNMENT / "bad_time.log"
     for workers in ("2", "1"):  # a worker's scratch course, then the course itself
         if workers == "1":
             submit(course, "full", ASSIGNMENT, completed_release(ASSIGNMENT))
@@ -357,10 +357,12 @@ def test_a_submission_nbgrader_cannot_grade_gets_nbgraders_reason(tmp_path):
         assert result.returncode == 0, result.stderr
         with open(course / "reports" / f"{ASSIGNMENT}-outcomes.csv", newline="") as file:
             outcomes = {row["student"]: row for row in csv.DictReader(file)}
-        assert outcomes["renamed"]["status"] == "not graded"
-        assert reason in outcomes["renamed"]["problems"] and reason in result.stdout
-        assert f"(log: reports/logs/{ASSIGNMENT}/renamed.log)" in outcomes["renamed"]["problems"]
-        assert "Skipping unknown notebook" in log.read_text()  # nbgrader's whole log is kept
+        problems = json.loads(outcomes["bad_time"]["problems"])
+        assert outcomes["bad_time"]["status"] == "not graded"
+        [reason] = [problem for problem in problems if "Unknown string format: yesterday" in problem]
+        assert reason.startswith("nbgrader ") and reason in result.stdout
+        assert reason.endswith(f"(log: reports/logs/{ASSIGNMENT}/bad_time.log)") and "\x1b" not in reason
+        assert "Unknown string format" in log.read_text()  # nbgrader's whole log is kept
     assert outcomes["full"]["status"] == "graded" and (log.parent / "full.log").is_file()
 
 

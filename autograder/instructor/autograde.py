@@ -126,7 +126,7 @@ def _record_score(course: Path, assignment: str, outcome: Outcome, finished: boo
         try:
             submission = gradebook.find_submission(assignment, outcome.student)
         except MissingEntry:
-            outcome.problems.append("nbgrader recorded no submission")
+            outcome.problems.append(f"nbgrader recorded no submission: {_reason(course, log)}")
             return
         outcome.max_score = submission.max_score
         autograded = course / "autograded" / outcome.student / assignment
@@ -134,9 +134,13 @@ def _record_score(course: Path, assignment: str, outcome: Outcome, finished: boo
             outcome.score = submission.score
             outcome.problems += _trouble_in(autograded)
         elif finished:
-            reason = failure_reason(log.read_text(errors="replace")) if log.is_file() else "its log is missing"
-            where = log.relative_to(course) if log.is_relative_to(course) else log
-            outcome.problems.append(f"nbgrader could not grade it: {reason}; it scores zero (log: {where})")
+            outcome.problems.append(f"nbgrader could not grade it: {_reason(course, log)}; it scores zero")
+
+
+def _reason(course: Path, log: Path) -> str:
+    """Why nbgrader failed, from the student's log, and where that log is."""
+    reason = failure_reason(log.read_text(errors="replace")) if log.is_file() else "its log is missing"
+    return f"{reason} (log: {log.relative_to(course) if log.is_relative_to(course) else log})"
 
 
 TROUBLE = {
