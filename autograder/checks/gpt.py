@@ -555,22 +555,25 @@ def _check_save(check, save_checkpoint, config, steps, step):
         )
         resumed, resumed_optimizer = _fresh(config)
         try:
-            loaded_step = training.load_checkpoint(path, resumed, resumed_optimizer)
-        except pickle.UnpicklingError as error:
-            # torch's message advises weights_only=False, which the notebook warns against: name the object instead
-            refused = re.search(r"GLOBAL (\S+)", str(error))
-            check.fail(
-                "the checkpoint could not be loaded back with torch.load(path, weights_only=True): it holds "
-                + (f"an object of type {refused.group(1)}" if refused else "objects")
-                + ", not only tensors and plain values",
-                hint="save the state_dict()s, plain dicts of tensors, not the model and optimizer objects; "
-                "loading objects would mean running code from the file: " + CHECKPOINT_HINT,
-            )
+            loaded_step, refusal = training.load_checkpoint(path, resumed, resumed_optimizer), None
         except Exception as error:
-            check.fail(
-                f"the checkpoint could not be loaded back ({type(error).__name__}: {clean(error)})",
-                hint=CHECKPOINT_HINT,
-            )
+            loaded_step, refusal = None, error
+    # failed outside the except block, so that the notebook's traceback does not show torch's message again
+    if isinstance(refusal, pickle.UnpicklingError):
+        # torch's message advises weights_only=False, which the notebook warns against: name the object instead
+        refused = re.search(r"GLOBAL (\S+)", str(refusal))
+        check.fail(
+            "the checkpoint could not be loaded back with torch.load(path, weights_only=True): it holds "
+            + (f"an object of type {refused.group(1)}" if refused else "objects")
+            + ", not only tensors and plain values",
+            hint="save the state_dict()s, plain dicts of tensors, not the model and optimizer objects; "
+            "loading objects would mean running code from the file: " + CHECKPOINT_HINT,
+        )
+    if refusal is not None:
+        check.fail(
+            f"the checkpoint could not be loaded back ({type(refusal).__name__}: {clean(refusal)})",
+            hint=CHECKPOINT_HINT,
+        )
     check.equal(loaded_step, step, "the step stored in the checkpoint", hint=CHECKPOINT_HINT)
     _same_next_step(check, resumed, resumed_optimizer, model, optimizer, batch, "resumed from your checkpoint")
 
