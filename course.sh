@@ -6,6 +6,7 @@
 #                                  with nbgrader's student tools (--instructor: all of nbgrader's tools)
 #   ./course.sh test [pytest args] run the whole test suite (what CI runs)
 #   ./course.sh build [NN_name...] regenerate course/release and solutions from course/source
+#   ./course.sh book [--out DIR]   write the executed solutions as a static website (default build/book)
 #   ./course.sh setup              only set up the environment
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -87,6 +88,7 @@ case $command in
     # nbval compares outputs computed the same way.
     test) setup; export PATH="$PWD/$VENV/bin:$PATH" OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} COURSE_SETUP_DONE=1
           exec "$VENV/bin/python" -m pytest -n 2 --dist=loadfile "$@" ;;
+    book) setup; exec "$VENV/bin/python" -m autograder.book "$@" ;;
     build) setup; OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} exec "$VENV/bin/gpt-course" build "$@" ;;
-    *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; [[ $command == help ]] ;;
+    *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; [[ $command == help ]] ;;
 esac

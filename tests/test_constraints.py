@@ -13,6 +13,8 @@ PINS = read_pins(CONSTRAINTS.read_text())
 
 @pytest.mark.parametrize("requirement", project_requirements(), ids=str)
 def test_every_requirement_is_pinned_within_its_range(requirement):
+    if requirement.marker and not requirement.marker.evaluate({"extra": ""}):
+        pytest.skip(f"{requirement.name} is not for this platform")
     pin = PINS.get(canonicalize_name(requirement.name))
     assert pin is not None, f"constraints.txt has no pin for {requirement.name}"
     assert requirement.specifier.contains(pin, prereleases=True), f"{requirement.name}=={pin} is outside {requirement}"

@@ -26,7 +26,12 @@ PROJECT = tomllib.loads((TREE.root / "pyproject.toml").read_text())["project"]
 REQUIRES_PYTHON = SpecifierSet(PROJECT["requires-python"])
 PYTHONS = [f"3.{minor}" for minor in range(8, 30) if f"3.{minor}" in REQUIRES_PYTHON]
 NEXT_PYTHON = f"3.{int(PYTHONS[-1].split('.')[1]) + 1}"
-REQUIREMENTS = [Requirement(r) for r in PROJECT["dependencies"] + PROJECT["optional-dependencies"]["test"]]
+# Markers are evaluated here (Linux x86-64, like the --platform tags below).
+REQUIREMENTS = [
+    requirement
+    for requirement in map(Requirement, PROJECT["dependencies"] + PROJECT["optional-dependencies"]["test"])
+    if not requirement.marker or requirement.marker.evaluate({"extra": ""})
+]
 PINS = read_pins(CONSTRAINTS.read_text())
 # ./course.sh's range: constraints.txt's soupsieve 4 needs Python 3.11.5 (tests/test_environment.py checks it).
 COURSE_PYTHON = re.search(r'^SUPPORTED_PYTHON=">=([0-9.]+),', (TREE.root / "course.sh").read_text(), re.M).group(1)
@@ -65,6 +70,13 @@ def future_wheel(registry, tmp_path_factory):
     return wheels
 
 
+def without_marker(requirement: Requirement) -> str:
+    """The requirement for pip without its marker: pip would evaluate it for this machine, not the target."""
+    requirement = Requirement(str(requirement))
+    requirement.marker = None
+    return str(requirement)
+
+
 def dry_run(python: str, target, report, find_links, pinned: bool) -> subprocess.CompletedProcess:
     return subprocess.run(
         [
@@ -84,7 +96,7 @@ def dry_run(python: str, target, report, find_links, pinned: bool) -> subprocess
             "--report",
             report,
             *(["-c", CONSTRAINTS] if pinned else []),
-            *(str(r) for r in REQUIREMENTS if r.name != "torch"),
+            *(without_marker(r) for r in REQUIREMENTS if r.name != "torch"),
         ],
         capture_output=True,
         text=True,
