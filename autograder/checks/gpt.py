@@ -612,6 +612,22 @@ def load_checkpoint(check, load_checkpoint):
 def load_checkpoint_hidden(check, load_checkpoint, seed):
     rng = random.Random(seed)
     _check_load(check, load_checkpoint, _random_config(rng), 4, rng.randint(3, 10**6))
+    # a file that holds an object: torch.load(path, weights_only=True) refuses it, weights_only=False would not
+    model, optimizer = _fresh(_random_config(rng))
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "checkpoint.pt"
+        torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": NotATensor()}, path)
+        with check.expect_error(
+            pickle.UnpicklingError,
+            "load_checkpoint on a file that holds an object",
+            hint="load with torch.load(path, weights_only=True), never weights_only=False: loading an object runs "
+            "code from the file, and a checkpoint needs only tensors and plain values",
+        ):
+            load_checkpoint(path, model, optimizer)
+
+
+class NotATensor:
+    """What a checkpoint should not hold: loading it needs pickle to import and build an object."""
 
 
 # 12. GPT-2 weights
@@ -769,8 +785,9 @@ def instruction_collate_hidden(check, collate, seed):
         batch = []
         for _ in range(rng.randint(1, 5)):
             ids = [rng.randint(0, 99) for _ in range(rng.randint(1, 12))]
-            batch.append((ids, rng.randint(1, len(ids))))
+            batch.append((ids, rng.randint(0, len(ids))))  # a prompt may be empty
         options = {"ignore_index": rng.choice([-100, -1]), "mask_prompt": rng.random() < 0.5}
         if rng.random() < 0.5:
             options["max_length"] = rng.randint(1, 14)
         _check_collate(check, collate, batch, pad_id, **options)
+    _check_collate(check, collate, [([5, 6, 7], 0), ([8, 9], 2)], 3, mask_prompt=True)  # an empty prompt masks nothing

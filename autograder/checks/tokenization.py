@@ -318,10 +318,11 @@ def train_bpe_hidden(check, train_bpe, seed):
         _check_train(check, train_bpe, text, vocab_size)
     for _ in range(12):
         _check_train(check, train_bpe, random_bpe_text(rng, rng.randint(2, 80)), rng.randint(256, 275))
-    with check.expect_error(
-        ValueError, "train_bpe('abc', 100)", hint="a vocabulary smaller than 256 cannot hold the bytes"
-    ):
-        train_bpe("abc", 100)
+    for vocab_size in (100, 255):  # 256 is the smallest vocabulary
+        with check.expect_error(
+            ValueError, f"train_bpe('abc', {vocab_size})", hint="a vocabulary smaller than 256 cannot hold the bytes"
+        ):
+            train_bpe("abc", vocab_size)
 
 
 def _check_bpe_tokenizer(check, tokenizer_class, merges, texts):
@@ -366,6 +367,8 @@ def BPETokenizer_hidden(check, tokenizer_class, seed):
         merges = ref.train_bpe(random_bpe_text(rng, 60), rng.randint(256, 280))
         texts = [random_bpe_text(rng, rng.randint(0, 40)) for _ in range(3)] + [random_text(rng, 8)]
         _check_bpe_tokenizer(check, tokenizer_class, merges, texts)
+    # texts of one and two bytes, where a loop that stops too early merges nothing
+    _check_bpe_tokenizer(check, tokenizer_class, {(97, 98): 256, (256, 99): 257}, ["a", "ab", "abc", "é"])
     tokenizer = tokenizer_class({})
     hint = "decode with errors='replace', so broken byte sequences become '\\ufffd' instead of an error"
     got = check.call(tokenizer.decode, [0xE6, 0x88], description="decode([0xE6, 0x88])", hint=hint)

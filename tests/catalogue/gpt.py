@@ -241,6 +241,12 @@ VALID = [
         SAVE.format(content="dict(model=model.state_dict(), optimizer=optimizer.state_dict(), step=step, note='v1')"),
     ),
     ("load_checkpoint", LOAD.format(optimizer="optimizer.load_state_dict(state['optimizer'])")),
+    (  # torch.load's default, weights_only=True since PyTorch 2.6
+        "load_checkpoint",
+        LOAD.format(optimizer="optimizer.load_state_dict(state['optimizer'])").replace(
+            ', map_location="cpu", weights_only=True', ""
+        ),
+    ),
     ("load_gpt2_weights", GPT2.format(transpose="t(w)")),
     (  # one converted state dict, loaded in place
         "load_gpt2_weights",
@@ -412,6 +418,21 @@ BUGGY = [
         "an object of type autograder.reference.gpt.GPTModel",
     ),
     ("load_checkpoint", LOAD.format(optimizer="pass"), "optimizer's state"),
+    (  # the advice of torch's error message, which runs code from the file
+        "load_checkpoint",
+        LOAD.format(optimizer="optimizer.load_state_dict(state['optimizer'])").replace(
+            "weights_only=True", "weights_only=False"
+        ),
+        "never weights_only=False",
+    ),
+    (  # the prompt mask sliced without max(..., 0): an empty prompt masks everything but the last target
+        "instruction_collate",
+        COLLATE.format(target=KEEP_FIRST_END).replace(
+            "y = [ignore_index if i < prompt_length - 1 else t for i, t in enumerate(y)]",
+            "y[:prompt_length - 1] = [ignore_index] * len(y[:prompt_length - 1])",
+        ),
+        "targets from",
+    ),
     ("load_gpt2_weights", GPT2.format(transpose="w"), "transpose"),
     (  # .data pointed at the checkpoint's tensors: model and checkpoint share memory
         "load_gpt2_weights",

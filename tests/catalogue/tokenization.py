@@ -213,6 +213,24 @@ BUGGY = [
         "        ids = merge_pair(ids, best, new_id)\n    return merges",
         "256, 257",
     ),
+    (  # 255 let through
+        "train_bpe",
+        "def train_bpe(text, vocab_size):\n    if vocab_size < 255: raise ValueError()\n"
+        "    ids, merges = list(text.encode()), {}\n    for new_id in range(256, vocab_size):\n"
+        "        counts = count_pairs(ids)\n        if not counts: break\n"
+        "        best = min(counts, key=lambda p: (-counts[p], p))\n        merges[best] = new_id\n"
+        "        ids = merge_pair(ids, best, new_id)\n    return merges",
+        "train_bpe('abc', 255) raised no error",
+    ),
+    (  # encoding stops while two ids are left
+        "BPETokenizer",
+        BPE.format(
+            encode="ids = list(text.encode())\n        for p, i in self.merges.items():\n"
+            "            if len(ids) > 2: ids = merge_pair(ids, p, i)\n        return ids",
+            decode=BPE_DECODE,
+        ),
+        "encode('ab')",
+    ),
     (  # byte-level BPE trained on the characters' code points
         "train_bpe",
         "def train_bpe(text, vocab_size):\n    if vocab_size < 256: raise ValueError()\n"
