@@ -234,14 +234,22 @@ def test_a_memory_bomb_costs_only_its_exercise(graded):
     assert scores["test_softmax_naive"] > 0 and float(outcomes["memory_bomb"]["score"]) > 0
 
 
-def test_a_notebook_over_its_time_limit_is_stopped_and_reported(tmp_path):
+def test_a_notebook_over_its_time_limit_keeps_the_points_of_what_ran(tmp_path):
     course = scratch_course(tmp_path, [ASSIGNMENT])
     slow = completed_release(ASSIGNMENT)
-    slow.cells[1:1] = [nbformat.v4.new_code_cell("import time\ntime.sleep(4)") for _ in range(6)]
+    late = next(
+        i
+        for i, cell in enumerate(slow.cells)
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "attention_weights"
+    )
+    slow.cells[late:late] = [nbformat.v4.new_code_cell("import time\ntime.sleep(4)") for _ in range(8)]
     submit(course, "slow", ASSIGNMENT, slow)
-    result = gpt_course("autograde", ASSIGNMENT, "--course", str(course), "--notebook-timeout", "15")
+    result = gpt_course("autograde", ASSIGNMENT, "--course", str(course), "--notebook-timeout", "25")
     assert result.returncode == 0, result.stderr
-    assert "0 of 1 submissions graded" in result.stdout and "took longer than 15 s" in result.stdout
+    assert "1 of 1 submissions graded" in result.stdout and "not run: the notebook's time limit" in result.stdout
+    scores = cell_scores(course, ASSIGNMENT, "slow")
+    assert scores["test_context_vector"] == 1 and scores["hidden_context_vector"] == 2  # graded before the limit
+    assert scores["test_attention_weights"] == scores["hidden_all_context_vectors"] == 0  # not run
 
 
 def test_megabytes_of_output_are_cut_and_cost_nothing(graded):

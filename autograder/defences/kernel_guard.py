@@ -18,9 +18,12 @@ Code that rewrites a module's ``__dict__`` or ``sys.modules`` directly still get
 `autograder.defences.tamper_scan` flags such code for an instructor to read.
 """
 
+import builtins
+import ctypes
 import os
 import sys
 import tempfile
+import threading
 import types
 import warnings
 
@@ -122,11 +125,28 @@ def install() -> None:
         elif event == "os.kill" or event == "os.killpg":
             if args[0] != os.getpid():
                 raise PermissionError("grading: a graded notebook may not signal other processes")
+        elif event == "ctypes.call_function" and args[0] == _stop_thread_address:
+            return  # the guard stopping a thread that the notebook started (see _stop_notebook_threads)
         elif event in REFUSED_EVENTS:
             raise PermissionError(f"grading: a graded notebook may not use {event}")
 
+    global _stop_thread, _stop_thread_address
+    _stop_thread = ctypes.pythonapi.PyThreadState_SetAsyncExc  # looked up before the hook refuses ctypes
+    _stop_thread_address = ctypes.cast(_stop_thread, ctypes.c_void_p).value
     _protect_loaded_modules()
+    _save_kernel_state()
     sys.addaudithook(hook)
+
+
+def restore(setup_imports: str = "") -> list[str]:
+    """Put everything back that a test cell relies on, then rerun the setup cell's imports in the notebook's
+    namespace; return what had been changed (for review). Run before each graded test cell."""
+    changed = restore_classes() + _restore_kernel_state()
+    shell = _shell()
+    if shell is not None and setup_imports:
+        shell.user_ns["__builtins__"] = builtins
+        exec(compile(setup_imports, "<setup cell imports>", "exec"), shell.user_ns)
+    return changed
 
 
 def restore_classes() -> list[str]:
@@ -135,13 +155,171 @@ def restore_classes() -> list[str]:
     for cls, saved in _saved_classes.items():
         current = vars(cls)
         for name in [name for name in current if name not in saved]:
+            inherited = [_saved_classes.get(base, vars(base)).get(name) for base in cls.__mro__[1:]]
+            if any(_torch_profiling_wrapper(current[name], original) for original in inherited if original):
+                saved[name] = current[name]
+                continue
             delattr(cls, name)
             changed.append(f"{cls.__qualname__}.{name}")
         for name, value in saved.items():
-            if current.get(name, _saved_classes) is not value:
-                setattr(cls, name, value)
-                changed.append(f"{cls.__qualname__}.{name}")
+            now = current.get(name, _saved_classes)
+            if now is value:
+                continue
+            if _torch_profiling_wrapper(now, value):
+                saved[name] = now
+                continue
+            setattr(cls, name, value)
+            changed.append(f"{cls.__qualname__}.{name}")
     return changed
+
+
+def _torch_profiling_wrapper(value, original) -> bool:
+    """What torch itself puts on an optimizer class's ``step`` when the first one is made (``hooked``): a wrapper
+    of ``original`` (or of what ``original``, itself such a wrapper, wraps)."""
+    while getattr(original, "hooked", False) is True:
+        original = original.__wrapped__
+    return getattr(value, "hooked", False) is True and getattr(value, "__wrapped__", None) is original
+
+
+def _shell():
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    return get_ipython()
+
+
+SHELL_METHODS = (  # what IPython calls to run a cell or to show an error: a submission may override them
+    "run_cell",
+    "run_cell_async",
+    "run_ast_nodes",
+    "run_code",
+    "transform_cell",
+    "transform_ast",
+    "showtraceback",
+    "_showtraceback",
+    "showsyntaxerror",
+    "showindentationerror",
+    "user_expressions",
+    "ev",
+    "ex",
+    "set_custom_exc",
+)
+SHELL_ATTRIBUTES = ("custom_exceptions", "CustomTB", "InteractiveTB", "SyntaxTB", "display_formatter", "displayhook")
+TIMER_SIGNALS = ("SIGALRM", "SIGVTALRM", "SIGPROF", "SIGUSR1", "SIGUSR2")
+_MISSING = object()
+_stop_thread = _stop_thread_address = None  # PyThreadState_SetAsyncExc, found at install
+_saved_state: dict = {}
+
+
+def _save_kernel_state() -> None:
+    import signal
+
+    shell = _shell()
+    if shell is not None:
+        for cls in type(shell).__mro__:  # the shell's classes and IPython's machinery, as for protected modules
+            if cls.__module__.split(".")[0] in ("IPython", "ipykernel"):
+                _saved_classes[cls] = dict(vars(cls))
+        for cls in (type(shell.events), type(shell.input_transformer_manager)):
+            _saved_classes[cls] = dict(vars(cls))
+        _saved_state["methods"] = {name: vars(shell).get(name, _MISSING) for name in SHELL_METHODS}
+        _saved_state["attributes"] = {name: getattr(shell, name) for name in SHELL_ATTRIBUTES}
+        _saved_state["lists"] = [
+            (owner, name, getattr(owner, name), list(getattr(owner, name)))
+            for owner, name in [
+                (shell, "ast_transformers"),
+                (shell, "input_transformers_post"),
+                (shell.input_transformer_manager, "cleanup_transforms"),
+                (shell.input_transformer_manager, "line_transforms"),
+                (shell.input_transformer_manager, "token_transformers"),
+            ]
+        ]
+        _saved_state["events"] = {event: list(callbacks) for event, callbacks in shell.events.callbacks.items()}
+    _saved_state["sys"] = {name: getattr(sys, name) for name in ("stdout", "stderr")}  # IPython swaps displayhook
+    _saved_state["signals"] = {
+        name: signal.getsignal(getattr(signal, name)) for name in TIMER_SIGNALS if hasattr(signal, name)
+    }
+
+
+def _restore_kernel_state() -> list[str]:
+    """IPython's hooks, transformers and event callbacks, sys's hooks, torch's modes and the timer signals as they
+    were when the kernel started; return what had been changed."""
+    import signal
+
+    import torch
+
+    changed = []
+    shell = _shell()
+    if shell is not None and "attributes" in _saved_state:
+        for name, saved in _saved_state["methods"].items():  # an instance attribute hides the class's method
+            if vars(shell).get(name, _MISSING) is not saved:
+                if saved is _MISSING:
+                    delattr(shell, name)
+                else:
+                    setattr(shell, name, saved)
+                changed.append(f"IPython shell.{name}")
+        for name, value in _saved_state["attributes"].items():
+            if getattr(shell, name) is not value:
+                setattr(shell, name, value)
+                changed.append(f"IPython shell.{name}")
+        for owner, name, saved_list, saved_items in _saved_state["lists"]:
+            if getattr(owner, name) is not saved_list or saved_list != saved_items:
+                saved_list[:] = saved_items
+                setattr(owner, name, saved_list)
+                changed.append(f"IPython {name}")
+        callbacks = shell.events.callbacks
+        if {event: list(items) for event, items in callbacks.items()} != _saved_state["events"]:
+            callbacks.clear()
+            callbacks.update({event: list(items) for event, items in _saved_state["events"].items()})
+            changed.append("IPython event callbacks")
+    for name, value in _saved_state.get("sys", {}).items():
+        if getattr(sys, name) is not value:
+            setattr(sys, name, value)
+            changed.append(f"sys.{name}")
+    while torch._C._len_torch_function_stack() > 0:
+        torch._C._pop_torch_function_stack()
+        changed.append("a torch function mode")
+    while torch._C._len_torch_dispatch_stack() > 0:
+        torch._C._pop_torch_dispatch_stack()
+        changed.append("a torch dispatch mode")
+    for timer in (signal.ITIMER_REAL, signal.ITIMER_VIRTUAL, signal.ITIMER_PROF):
+        if signal.getitimer(timer) != (0.0, 0.0):
+            signal.setitimer(timer, 0)
+            changed.append("a timer signal")
+    for name, handler in _saved_state.get("signals", {}).items():
+        if signal.getsignal(getattr(signal, name)) is not handler:
+            signal.signal(getattr(signal, name), handler)
+            changed.append(f"the {name} handler")
+    stopped, running = _stop_notebook_threads()
+    if stopped:
+        changed.append(f"{stopped} thread(s) that the notebook started (stopped)")
+    if running:
+        changed.append(f"{running} thread(s) that the notebook started, which would not stop")
+    return changed
+
+
+def _stop_notebook_threads(attempts: int = 20) -> tuple[int, int]:
+    """Raise SystemExit in every thread the notebook started, until none is left; return (stopped, still running).
+
+    A thread could otherwise change what a test cell runs after everything was put back."""
+    stopped = set()
+    for _ in range(attempts):
+        started = [thread for thread in threading.enumerate() if _started_by_the_notebook(thread)]
+        if not started:
+            break
+        for thread in started:
+            _stop_thread(ctypes.c_ulong(thread.ident), ctypes.py_object(SystemExit))
+            stopped.add(thread.ident)
+        for thread in started:
+            thread.join(timeout=0.05)
+    running = sum(1 for thread in threading.enumerate() if _started_by_the_notebook(thread))
+    return len(stopped) - running, running
+
+
+def _started_by_the_notebook(thread) -> bool:
+    """A thread whose class or function the notebook defined (its code runs as module ``__main__``)."""
+    function = getattr(thread, "_target", None) or getattr(thread, "function", None)  # Thread, Timer
+    return "__main__" in (type(thread).__module__, getattr(function, "__module__", None))
 
 
 def _protect_loaded_modules() -> None:

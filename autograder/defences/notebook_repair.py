@@ -7,6 +7,8 @@ schema version, which stops nbgrader for the whole class. What cannot be read is
 for nbgrader to score zero.
 """
 
+import copy
+import re
 from pathlib import Path
 
 import nbformat
@@ -28,15 +30,19 @@ def unreadable_notebooks(submission: Path) -> list[str]:
     return [problem for path in sorted(submission.glob("*.ipynb")) if (problem := notebook_problem(path))]
 
 
-def repair_notebook(path: Path) -> list[str]:
+def repair_notebook(path: Path, release: nbformat.NotebookNode | None = None) -> list[str]:
     """Read one submitted notebook, repair what is safe to repair, and return the problems found.
 
+    With ``release`` (the student version that was handed out), cells the student deleted are put back
+    from it (a deleted solution cell comes back as its stub, so only its own tests fail), and grade ids
+    the assignment does not have (a cell pasted from another assignment) lose their nbgrader metadata.
     Unreadable notebooks are left as they are (nbgrader then scores them zero).
     """
     problem = notebook_problem(path)
     if problem:
         return [problem]
     notebook = nbformat.read(path, as_version=4)
+    known = {_grade_id(cell) for cell in release.cells} - {None} if release else None
     seen, kept, problems = set(), [], []
     for cell in notebook.cells:
         metadata = cell.get("metadata", {}).get("nbgrader", {})
@@ -44,13 +50,62 @@ def repair_notebook(path: Path) -> list[str]:
         if grade_id is not None and grade_id in seen:
             problems.append(f"{path.name}: removed a copy of cell {grade_id!r} (duplicate grade id)")
             continue
+        if metadata and known is not None and grade_id not in known:
+            problems.append(f"{path.name}: cell {grade_id!r} is not part of this assignment; graded as plain code")
+            del cell.metadata["nbgrader"]
+            kept.append(cell)
+            continue
         if metadata and metadata.get("schema_version") != NBGRADER_SCHEMA:
             # any other version makes nbgrader stop grading the whole class
             problems.append(f"{path.name}: reset the edited nbgrader schema version of cell {grade_id!r}")
             metadata["schema_version"] = NBGRADER_SCHEMA
         seen.add(grade_id)
         kept.append(cell)
+    if release:
+        for grade_id in _put_back_deleted_cells(kept, release):
+            problems.append(f"{path.name}: put back the deleted cell {grade_id!r} from the handed-out notebook")
     if problems:
         notebook.cells = kept
         nbformat.write(notebook, path)
     return problems
+
+
+def _grade_id(cell) -> str | None:
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def _put_back_deleted_cells(cells: list, release: nbformat.NotebookNode) -> list[str]:
+    """Insert each graded or locked cell of ``release`` missing from ``cells`` after the nearest earlier
+    one that is there (nbgrader cannot place a test cell whose solution cell is gone, and fails the notebook)."""
+    put_back = []
+    anchor = -1  # the position in ``cells`` after which the next release cell belongs
+    for cell in release.cells:
+        grade_id = _grade_id(cell)
+        if grade_id is None:
+            continue
+        present = [i for i, submitted in enumerate(cells) if _grade_id(submitted) == grade_id]
+        if present:
+            anchor = present[0]
+        else:
+            anchor += 1
+            restored = copy.deepcopy(cell)
+            if restored.get("id") in {submitted.get("id") for submitted in cells}:
+                restored["id"] = f"put-back-{grade_id}"[:64]  # cell ids must be unique
+            cells.insert(anchor, restored)
+            put_back.append(grade_id)
+    return put_back
+
+
+BROWSER_COPY = re.compile(r"^(?P<name>.+?)(?: ?\(\d+\)| - Copy| copy)+$")  # "03_attention (1)", "… - Copy"
+
+
+def rename_browser_copy(submission: Path, expected: list[str]) -> list[str]:
+    """Give the expected name to a single notebook named the way browsers name a second download."""
+    notebooks = sorted(submission.glob("*.ipynb"))
+    if len(expected) != 1 or (submission / expected[0]).exists() or len(notebooks) != 1:
+        return []
+    match = BROWSER_COPY.match(notebooks[0].stem)
+    if not match or f"{match['name']}.ipynb" != expected[0]:
+        return []
+    notebooks[0].rename(submission / expected[0])
+    return [f"renamed {notebooks[0].name!r} to {expected[0]!r} (a browser's name for a second download)"]

@@ -26,6 +26,13 @@ NAMES = {  # builtins and modules that course exercises never need
     "inspect",
     "subprocess",
     "mock",
+    "get_ipython",  # IPython's hooks, events and transformers decide what a test cell runs
+    "threading",  # a thread or a timer can change things after the grader put them back
+    "_thread",
+    "signal",
+    "atexit",
+    "TorchFunctionMode",  # a torch mode sees, and may change, every torch call of the checks
+    "TorchDispatchMode",
 }
 ATTRIBUTES = {  # attributes that course exercises never need
     "__dict__",
@@ -45,7 +52,24 @@ ATTRIBUTES = {  # attributes that course exercises never need
     "f_back",
     "system",
     "kernel_guard",
+    "input_transformers_post",
+    "input_transformers_cleanup",
+    "input_transformer_manager",
+    "ast_transformers",
+    "events",
+    "showtraceback",
+    "set_custom_exc",
+    "custom_exceptions",
+    "excepthook",
+    "displayhook",
+    "setitimer",
+    "alarm",
+    "__torch_function__",
+    "__torch_dispatch__",
+    "hooked",  # what torch marks its own wrapper of an optimizer's step with (the guard lets that one stand)
+    "__wrapped__",
 }
+DEFINITIONS = {"__torch_function__", "__torch_dispatch__"}  # methods that make an object intercept torch calls
 
 
 def reaching_code(notebook: nbformat.NotebookNode) -> list[str]:
@@ -88,13 +112,21 @@ def _findings(tree, imported: set[str]):
                     yield f"changes {ast.unparse(target)}"
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             modules = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or ""]
-            yield from (f"imports {module}" for module in modules if module.split(".")[0] in {"autograder", *NAMES})
+            yield from (f"imports {module}" for module in modules if _reaching_import(module))
         elif isinstance(node, ast.Name) and node.id in NAMES:
             yield f"uses {node.id}"
         elif isinstance(node, ast.Attribute) and node.attr in ATTRIBUTES:
             yield f"uses .{node.attr}"
         elif isinstance(node, ast.Attribute) and ast.unparse(node) == "sys.modules":
             yield "uses sys.modules"
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in DEFINITIONS:
+            yield f"defines {node.name}"
+
+
+def _reaching_import(module: str) -> bool:
+    """The course's own package (but not the materials that notebooks load), or one of NAMES."""
+    root = module.split(".")[0]
+    return root in NAMES or (root == "autograder" and not module.startswith("autograder.materials"))
 
 
 def _root(node) -> str | None:

@@ -20,11 +20,16 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
-from autograder.defences.notebook_repair import notebook_problem, repair_notebook
+from autograder.defences import sandbox
+from autograder.defences.notebook_repair import notebook_problem, rename_browser_copy, repair_notebook
+from autograder.defences.sandbox import Limits
 from autograder.defences.tamper_scan import reaching_code
 from autograder.instructor import parallel_execution
 from autograder.instructor.errors import CourseError
 from autograder.instructor.nbgrader_process import autograde_student, failure_reason
+from autograder.preprocessors.guarded_execute import PUT_BACK_MARK
+
+HARD_LIMIT_MARGIN = 120  # seconds past the notebook's time limit before its nbgrader process is killed
 
 
 @dataclass
@@ -47,30 +52,52 @@ def autograde(
     memory_gb: float = 4,
     cell_timeout: int | None = None,
     workers: int = 1,
+    sandboxed: bool = True,
+    max_processes: int = Limits.max_processes,
+    disk_gb: float = Limits.disk_bytes / 1024**3,
     progress: Callable[[str], None] = lambda line: None,
 ) -> list[Outcome]:
     """Check and repair the submissions, then grade each student in an nbgrader process of its own.
 
-    Each process, and the kernel it starts, may use at most ``memory_gb`` of address space; a
-    student whose grading takes longer than ``notebook_timeout`` seconds is stopped and not
-    graded. ``cell_timeout`` overrides the course's per-cell limit. With more than one of
-    ``workers``, that many students are executed at a time (`autograder.instructor.parallel_execution`).
-    ``progress`` gets a line per student as the work goes on.
+    Each student's kernel runs in an operating-system sandbox (`autograder.defences.sandbox`): all its
+    processes together may use ``memory_gb`` of memory, ``max_processes`` processes and threads, and
+    ``disk_gb`` in each of its notebook folder and /tmp; every process it started is gone afterwards.
+    Without ``sandboxed`` (where no sandbox can start) the kernel runs with the in-kernel guard only, and
+    every outcome says so. Each process may use at most ``memory_gb`` of address space too. No cell runs
+    past ``notebook_timeout`` seconds, and what ran is graded; a student's grading still running
+    ``HARD_LIMIT_MARGIN`` seconds later is stopped and not graded. ``cell_timeout`` overrides the course's
+    per-cell limit. With more than one of ``workers``, that many students are executed at a time
+    (`autograder.instructor.parallel_execution`). ``progress`` gets a line per student as the work goes on.
     """
+    if sandboxed and (reason := sandbox.available()):
+        raise CourseError(f"{reason}; grade with --no-sandbox to rely on the in-kernel guard alone")
     submitted = sorted(path for path in (course / "submitted").glob(f"*/{assignment}") if path.is_dir())
     if not submitted:
         raise CourseError(f"no submissions for {assignment} in {course / 'submitted'}")
     if not (course / "gradebook.db").is_file():
         raise CourseError(f"{course} has no gradebook yet: generate {assignment} first (gpt-course release)")
     outcomes = [Outcome(path.parent.name) for path in submitted]
+    released = {
+        path.name: nbformat.read(path, as_version=4) for path in (course / "release" / assignment).glob("*.ipynb")
+    }
     for outcome, path in zip(outcomes, submitted, strict=True):
+        outcome.problems += rename_browser_copy(path, sorted(released))
         for notebook in sorted(path.glob("*.ipynb")):
-            outcome.problems += repair_notebook(notebook)
+            outcome.problems += repair_notebook(notebook, released.get(notebook.name))
             if not notebook_problem(notebook):
                 read = nbformat.read(notebook, as_version=4)
                 outcome.problems += [f"{notebook.name}: {finding}" for finding in reaching_code(read)]
-    options = [f"--Execute.timeout={cell_timeout}"] if cell_timeout else []
-    limits = {"timeout": notebook_timeout, "memory_bytes": int(memory_gb * 1024**3)}
+    # The kernel's own deadline lets nbgrader score what ran; the process is killed only if that fails.
+    options = [f"--GuardedExecute.notebook_timeout={notebook_timeout}"]
+    options += [f"--Execute.timeout={cell_timeout}"] if cell_timeout else []
+    hard_limit, memory_bytes = notebook_timeout + HARD_LIMIT_MARGIN, int(memory_gb * 1024**3)
+    limits = {
+        "timeout": hard_limit,
+        "memory_bytes": memory_bytes,
+        "sandbox_limits": Limits(memory_bytes, max_processes, int(disk_gb * 1024**3), hard_limit)
+        if sandboxed
+        else None,
+    }
     students = [outcome.student for outcome in outcomes]
     logs = log_directory(course, assignment)
     if workers > 1:
@@ -82,8 +109,14 @@ def autograde(
             course, assignment, students, options=options, progress=progress, logs=logs, **limits
         )
     for outcome in outcomes:
+        if not sandboxed:
+            outcome.problems.append(
+                "graded without a sandbox (--no-sandbox): only the in-kernel guard stood in the way"
+            )
         if not finished[outcome.student]:
-            outcome.problems.append(f"grading took longer than {notebook_timeout:g} s and was stopped; it scores zero")
+            outcome.problems.append(
+                f"grading took longer than {notebook_timeout + HARD_LIMIT_MARGIN:g} s and was stopped; it scores zero"
+            )
         _record_score(course, assignment, outcome, finished[outcome.student], logs / f"{outcome.student}.log")
     return outcomes
 
@@ -96,6 +129,7 @@ def _autograde_one_at_a_time(
     options: list[str],
     timeout: float,
     memory_bytes: int,
+    sandbox_limits: Limits | None,
     progress: Callable[[str], None],
     logs: Path,
 ) -> dict[str, bool]:
@@ -111,6 +145,7 @@ def _autograde_one_at_a_time(
             timeout=timeout,
             memory_bytes=memory_bytes,
             log=logs / f"{student}.log",
+            sandbox_limits=sandbox_limits,
         )
         progress(f"[{done}/{len(students)}] {student}: graded in {time.monotonic() - start:.1f} s")
     return finished
@@ -143,30 +178,33 @@ def _reason(course: Path, log: Path) -> str:
     return f"{reason} (log: {log.relative_to(course) if log.is_relative_to(course) else log})"
 
 
-TROUBLE = {
+TROUBLE = {  # errors that autograder.preprocessors.guarded_execute and nbgrader record in a cell
     "CellTimeoutError": "a cell hit the time limit",
     "MemoryError": "a cell ran out of memory",
     "DeadKernelError": "the kernel died",
+    "NotebookTimeoutError": "not run: the notebook's time limit was reached",
+    "GradingError": "a test cell did not print its check's pass line",
 }
 
 
 def _trouble_in(autograded: Path) -> list[str]:
-    """Time-outs, memory errors, kernel deaths and what the kernel's guard refused in the graded notebooks:
-    worth a look even when graded."""
+    """Time-outs, memory errors, kernel deaths, cells not run, what the kernel's guard refused and what it put
+    back before a test cell, in the graded notebooks: worth a look even when graded."""
     found = []
     for path in sorted(autograded.glob("*.ipynb")):
         for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
+            name = cell.metadata.get("nbgrader", {}).get("grade_id", f"cell {index}")
             for output in cell.get("outputs", []):
-                name = cell.metadata.get("nbgrader", {}).get("grade_id", f"cell {index}")
-                if output.get("output_type") != "error":
+                text, evalue = str(output.get("text", "")), str(output.get("evalue", ""))
+                if output.get("output_type") == "stream" and text.startswith(PUT_BACK_MARK):
+                    found.append(f"{path.name}: for review: {name} needed {text[len(PUT_BACK_MARK) :].strip()}")
+                elif output.get("output_type") != "error":
                     continue
-                if output.get("ename") in TROUBLE:
+                elif output.get("ename") in TROUBLE:
                     found.append(f"{path.name}: {TROUBLE[output['ename']]} in {name}")
-                elif str(output.get("evalue", "")).startswith(
-                    "grading: "
-                ):  # refused by autograder.defences.kernel_guard
-                    found.append(f"{path.name}: {name} was refused: {output['evalue'][len('grading: ') :]}")
-    return found
+                elif evalue.startswith("grading: "):  # refused by autograder.defences.kernel_guard
+                    found.append(f"{path.name}: {name} was refused: {evalue[len('grading: ') :]}")
+    return list(dict.fromkeys(found))  # a kernel death or time limit is named once per cell
 
 
 def write_outcomes(outcomes: list[Outcome], path: Path) -> None:

@@ -4,7 +4,7 @@
   gpt-course release NN_name --exchange DIR          generate the student version if needed, release it
   gpt-course collect NN_name --exchange DIR          collect the newest submission of each student
   gpt-course collect NN_name --zip FILE              collect <student>_<anything>_<NN_name>.ipynb files from a zip
-  gpt-course autograde NN_name [--workers N]         grade every submission with time and memory limits
+  gpt-course autograde NN_name [--workers N]         grade every submission, each in a sandbox with limits
   gpt-course feedback NN_name                        feedback HTML for every graded student, hidden tests hidden
   gpt-course export --to FILE.csv                    one row of grades per student and assignment
   gpt-course report                                  score figure, pass rate per test, flagged submissions
@@ -20,6 +20,7 @@ import functools
 import sys
 from pathlib import Path
 
+from autograder.defences.sandbox import Limits
 from autograder.instructor import autograde, build, exchange, feedback, lms_zip, report
 from autograder.instructor.errors import BadArgument, CourseError
 
@@ -75,7 +76,26 @@ def _parser() -> argparse.ArgumentParser:
     command = _course_command(commands, "autograde", "check, repair and autograde every submission of an assignment")
     command.add_argument("--notebook-timeout", type=float, default=600, help="seconds per student (default 600)")
     command.add_argument("--cell-timeout", type=int, help="seconds per cell (default: the course config's)")
-    command.add_argument("--memory-gb", type=float, default=4, help="address space per process (default 4)")
+    command.add_argument(
+        "--memory-gb", type=float, default=4, help="memory of a student's processes together (default 4)"
+    )
+    command.add_argument(
+        "--processes",
+        type=_positive,
+        default=Limits.max_processes,
+        help=f"processes and threads of a student together (default {Limits.max_processes})",
+    )
+    command.add_argument(
+        "--disk-gb",
+        type=float,
+        default=Limits.disk_bytes / 1024**3,
+        help="disk a student's kernel may write, in its folder and in /tmp each (default 1)",
+    )
+    command.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="grade without the operating-system sandbox (where none can start): the in-kernel guard only",
+    )
     command.add_argument(
         "--workers", type=_positive, default=1, help="students executed at a time, each in a scratch course (default 1)"
     )
@@ -172,6 +192,9 @@ def _autograde(args) -> None:
         cell_timeout=args.cell_timeout,
         memory_gb=args.memory_gb,
         workers=args.workers,
+        sandboxed=not args.no_sandbox,
+        max_processes=args.processes,
+        disk_gb=args.disk_gb,
         progress=_progress,
     )
     outcomes_path = args.course / "reports" / f"{args.assignment}-outcomes.csv"

@@ -1,6 +1,7 @@
 """Running nbgrader's command line as a child process: with the limits that grading needs, or checked,
 its own reason for failing turned into a one-line error."""
 
+import contextlib
 import os
 import re
 import resource
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import psutil
 
+from autograder.defences import sandbox
 from autograder.instructor.errors import CourseError
 
 LOG_RECORD = re.compile(r"^\[\w+ \| (DEBUG|INFO|WARNING|ERROR|CRITICAL)\] ", re.M)
@@ -31,13 +33,14 @@ def nbgrader(
     memory_bytes: int | None = None,
     threads: int | None = None,
     temporary_directory: Path | None = None,
+    extra_environment: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess:
     """Run an nbgrader command in the course directory ``course``, capturing its output.
 
     ``memory_bytes`` caps the address space of nbgrader and of every process it starts (kernels
     included). On ``timeout`` the whole process group is killed and TimeoutExpired raised.
     ``threads`` caps the threads of the numerical libraries (PyTorch's OpenMP, MKL) in its kernels.
-    ``temporary_directory`` becomes their TMPDIR.
+    ``temporary_directory`` becomes their TMPDIR; ``extra_environment`` is added to nbgrader's environment.
     """
 
     def limit_memory():
@@ -48,6 +51,7 @@ def nbgrader(
         environment.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     if temporary_directory:
         environment.update(TMPDIR=str(temporary_directory))
+    environment.update(extra_environment or {})
     process = subprocess.Popen(
         [sys.executable, "-m", "nbgrader", *args],
         cwd=course,
@@ -79,14 +83,32 @@ def autograde_student(
     memory_bytes: int,
     threads: int | None = None,
     log: Path | None = None,
+    sandbox_limits: sandbox.Limits | None = None,
 ) -> bool:
     """``nbgrader autograde`` of one student under the limits; False when it was stopped for taking too long.
 
-    The student's kernel gets a temporary directory of its own: the guarded kernel may write only
+    With ``sandbox_limits``, the student's kernel runs in an operating-system sandbox of its own
+    (`autograder.defences.sandbox`) that sees only the student's notebook folder, under those limits
+    for all its processes together; every process the student started is gone when grading ends.
+    Either way the kernel gets a temporary directory of its own: the guarded kernel may write only
     there and in the notebook's folder (`autograder.defences.kernel_guard`). nbgrader's log of the
     run (its stderr, all of it, also when stopped) is written to ``log``: `failure_reason` reads it.
     """
-    with tempfile.TemporaryDirectory(prefix="gpt-course-kernel-", ignore_cleanup_errors=True) as temporary_directory:
+    with contextlib.ExitStack() as cleanup:
+        temporary_directory = Path(
+            cleanup.enter_context(tempfile.TemporaryDirectory(prefix="gpt-course-kernel-", ignore_cleanup_errors=True))
+        )
+        extra_options, environment = [], {}
+        if sandbox_limits:
+            # in shared memory: what the kernel writes to its sockets' folder counts against its memory limit
+            shared = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+            directory = Path(
+                cleanup.enter_context(tempfile.TemporaryDirectory(prefix="gpt-course-sandbox-", dir=shared))
+            )
+            folder = (course / "autograded" / student / assignment).resolve()
+            name = sandbox.write_kernelspec(directory, folder, sandbox_limits)
+            cleanup.callback(sandbox.cleanup, name)
+            extra_options, environment = sandbox.nbgrader_settings(directory, name)
         try:
             result = nbgrader(
                 course,
@@ -96,10 +118,12 @@ def autograde_student(
                 student,
                 "--force",
                 *options,
+                *extra_options,
                 timeout=timeout,
                 memory_bytes=memory_bytes,
                 threads=threads,
-                temporary_directory=Path(temporary_directory),
+                temporary_directory=temporary_directory,
+                extra_environment=environment,
             )
         except subprocess.TimeoutExpired as error:
             _write_log(log, error.stderr)

@@ -23,6 +23,7 @@ from pathlib import Path
 from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy.exc import SAWarning
 
+from autograder.defences.sandbox import Limits
 from autograder.instructor.nbgrader_process import autograde_student, nbgrader
 
 STAGED = ".gpt-course-executed"  # nbgrader wants its submitted directory as a name under the course root
@@ -39,6 +40,7 @@ def execute_and_score(
     memory_bytes: int,
     progress: Callable[[str], None],
     logs: Path,
+    sandbox_limits: Limits | None = None,
 ) -> dict[str, bool]:
     """Execute ``workers`` students at a time, then score them all in ``course``.
 
@@ -63,6 +65,7 @@ def execute_and_score(
                     memory_bytes,
                     threads,
                     logs / f"{student}.log",
+                    sandbox_limits,
                 ): student
                 for student in students
             }
@@ -94,6 +97,7 @@ def _execute(
     memory_bytes: int,
     threads: int,
     log: Path,
+    sandbox_limits: Limits | None,
 ) -> tuple[bool, float]:
     """Autograde one student in a scratch course of its own; return whether it finished in time, and the seconds."""
     start = time.monotonic()
@@ -114,6 +118,7 @@ def _execute(
         memory_bytes=memory_bytes,
         threads=threads,
         log=log,
+        sandbox_limits=sandbox_limits,
     )
     return finished, time.monotonic() - start
 

