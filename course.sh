@@ -88,7 +88,7 @@ case $command in
     # nbval compares outputs computed the same way.
     test) setup; export PATH="$PWD/$VENV/bin:$PATH" OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} COURSE_SETUP_DONE=1
           exec "$VENV/bin/python" -m pytest -n 2 --dist=loadfile "$@" ;;
-    book) setup; exec "$VENV/bin/python" -m autograder.book "$@" ;;
+    book) setup; exec "$VENV/bin/python" -m autograder.instructor.book "$@" ;;
     build) setup; OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} exec "$VENV/bin/gpt-course" build "$@" ;;
     *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; [[ $command == help ]] ;;
 esac

@@ -3,7 +3,7 @@ an index (the README's introduction, a table of contents) and the glossary. Noth
 show the outputs committed in solutions/. The pages work offline: figures are embedded, formulas are MathML
 (rendered by the browser itself, no MathJax), and no script is loaded from the web.
 
-    python -m autograder.book [--root CHECKOUT] [--out DIRECTORY]     (./course.sh book)
+    python -m autograder.instructor.book [--root CHECKOUT] [--out DIRECTORY]     (./course.sh book)
 """
 
 import argparse
@@ -120,7 +120,7 @@ def build(root: Path, out: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograder.book", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m autograder.instructor.book", description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="the checkout (default: this directory)")
     parser.add_argument("--out", type=Path, default=None, help="where to write the site (default: ROOT/build/book)")
     args = parser.parse_args(argv)
