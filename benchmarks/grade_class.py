@@ -1,6 +1,6 @@
 """Autograde a simulated class one student at a time and with parallel workers; compare time and grades.
 
-    python -m benchmarks.grade_class [--students 30] [--assignments NN_name ...] [--workers N]
+    python -m benchmarks.grade_class [--students 30] [--assignments NN_name ...] [--workers N] [--compare-sandbox]
 
 Student i hands in, for every assignment (default: every one with a classic bug in
 tests/catalogue/notebook_bugs.py), the solution (i % 3 == 0), the untouched student notebook
@@ -9,6 +9,10 @@ tests/catalogue/notebook_bugs.py), the solution (i % 3 == 0), the untouched stud
 per submission for both, wall-clock and CPU (nbgrader's and its kernels': on a machine shared with
 other work the wall-clock speed-up depends on the cores left free), and exits 1 unless the
 outcomes, the exported grades and every cell's score are equal.
+
+With ``--compare-sandbox`` the second copy is graded one at a time too, but without the operating-system
+sandbox (`autograder.defences.sandbox`), and the script prints the sandbox's overhead; the outcomes are
+compared without the line that says a student was graded without one.
 """
 
 import argparse
@@ -41,11 +45,24 @@ def hand_in(course: Path, assignments: list[str], students: dict[str, str]) -> N
             submit(course, student, assignment, notebooks[kind])
 
 
-def grade(course: Path, assignment: str, workers: int) -> tuple[float, float, list[autograde.Outcome]]:
+def grade(
+    course: Path, assignment: str, workers: int, sandboxed: bool = True
+) -> tuple[float, float, list[autograde.Outcome]]:
     """Grade every submission; return wall-clock seconds, CPU seconds of nbgrader and its kernels, the outcomes."""
     start, cpu_start = time.perf_counter(), children_cpu_seconds()
-    outcomes = autograde.autograde(course, assignment, workers=workers)
-    return time.perf_counter() - start, children_cpu_seconds() - cpu_start, outcomes
+    outcomes = autograde.autograde(course, assignment, workers=workers, sandboxed=sandboxed)
+    return time.perf_counter() - start, children_cpu_seconds() - cpu_start, [without_note(o) for o in outcomes]
+
+
+def grade_second(course: Path, assignment: str, args) -> tuple[float, float, list[autograde.Outcome]]:
+    """The second copy: with ``--workers`` at a time, or (``--compare-sandbox``) one at a time without the sandbox."""
+    return grade(course, assignment, workers=args.workers, sandboxed=not args.compare_sandbox)
+
+
+def without_note(outcome: autograde.Outcome) -> autograde.Outcome:
+    """The outcome less the line that says it was graded without a sandbox: the rest must not depend on it."""
+    problems = [problem for problem in outcome.problems if not problem.startswith("graded without a sandbox")]
+    return autograde.Outcome(outcome.student, outcome.score, outcome.max_score, problems)
 
 
 def children_cpu_seconds() -> float:
@@ -64,10 +81,16 @@ def main() -> None:
     gradable = [assignment for assignment in TREE.assignments() if assignment in CLASSIC_BUGS]
     parser.add_argument("--assignments", nargs="+", default=gradable, choices=gradable)
     parser.add_argument("--workers", type=int, default=os.cpu_count())
+    parser.add_argument(
+        "--compare-sandbox", action="store_true", help="grade the second copy one at a time without the sandbox"
+    )
     args = parser.parse_args()
+    if args.compare_sandbox:
+        args.workers = 1
     students = {f"{KINDS[i % 3]}{i:02d}": KINDS[i % 3] for i in range(args.students)}
+    first, second = ("sandboxed", "no sandbox") if args.compare_sandbox else ("1 at a time", f"{args.workers} workers")
     print(
-        f"{args.students} students x {len(args.assignments)} assignments, {args.workers} workers, "
+        f"{args.students} students x {len(args.assignments)} assignments, {second}, "
         f"{os.cpu_count()} CPU cores, load average {os.getloadavg()[0]:.1f}"
     )
 
@@ -78,12 +101,16 @@ def main() -> None:
         parallel = shutil.copytree(sequential, Path(scratch) / "parallel")
         totals, equal = [0.0] * 4, True
         print(
-            f"{'seconds per submission':24s} {'1 at a time: wall':>18s} {'CPU':>6s} "
-            f"{f'{args.workers} workers: wall':>18s} {'CPU':>6s}  same outcomes"
+            f"{'seconds per submission':24s} {first + ': wall':>18s} {'CPU':>6s} "
+            f"{f'{second}: wall':>18s} {'CPU':>6s}  same outcomes"
         )
-        for assignment in args.assignments:
+        for index, assignment in enumerate(args.assignments):
+            second_first = args.compare_sandbox and index % 2  # alternate which goes first: the machine's load drifts
+            if second_first:
+                parallel_wall, parallel_cpu, parallel_outcomes = grade_second(parallel, assignment, args)
             wall, cpu, outcomes = grade(sequential, assignment, workers=1)
-            parallel_wall, parallel_cpu, parallel_outcomes = grade(parallel, assignment, workers=args.workers)
+            if not second_first:
+                parallel_wall, parallel_cpu, parallel_outcomes = grade_second(parallel, assignment, args)
             figures = (wall, cpu, parallel_wall, parallel_cpu)
             totals = [total + figure for total, figure in zip(totals, figures, strict=True)]
             same = parallel_outcomes == outcomes
@@ -97,8 +124,14 @@ def main() -> None:
         same_grades = exported_grades(parallel) == exported_grades(sequential)
     submissions = len(students) * len(args.assignments)
     print(f"{'all':24s} {per_submission(totals, submissions)}")
+    comparison = (
+        f"sandbox overhead {(totals[0] - totals[2]) / submissions:+.2f} s per submission: "
+        f"{100 * (totals[0] / totals[2] - 1):+.1f}% wall-clock, {100 * (totals[1] / totals[3] - 1):+.1f}% CPU"
+        if args.compare_sandbox
+        else f"speed-up {totals[0] / totals[2]:.2f}x"
+    )
     print(
-        f"speed-up {totals[0] / totals[2]:.2f}x over {submissions} submissions; "
+        f"{comparison} over {submissions} submissions; "
         f"exported grades equal: {same_grades}; cell scores equal: {same_cells}; "
         f"load average {os.getloadavg()[0]:.1f}"
     )
