@@ -7,8 +7,12 @@
 #   ./course.sh test [pytest args] run the whole test suite (what CI runs)
 #   ./course.sh build [NN_name...] regenerate course/release and solutions from course/source
 #   ./course.sh book [--out DIR]   write the executed solutions as a static website (default build/book)
+#   ./course.sh selfgrade NN_name [NOTEBOOK] [--no-sandbox]
+#                                  grade your notebook (default my_notebooks/NN_name/NN_name.ipynb) as the
+#                                  instructor's autograde would: points per exercise, hidden tests included
 #   ./course.sh setup              only set up the environment
 set -euo pipefail
+CALLER_DIR=$PWD  # a NOTEBOOK given to selfgrade is relative to where the command was typed
 cd "$(dirname "$0")"
 
 VENV=${VENV:-.venv}  # the environment to use; tests/test_browser.py points it at the one running the tests
@@ -90,5 +94,7 @@ case $command in
           exec "$VENV/bin/python" -m pytest -n 2 --dist=loadfile "$@" ;;
     book) setup; exec "$VENV/bin/python" -m autograder.instructor.book "$@" ;;
     build) setup; OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} exec "$VENV/bin/gpt-course" build "$@" ;;
-    *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; [[ $command == help ]] ;;
+    selfgrade) setup; root=$PWD; gpt_course="$(cd "$VENV/bin" && pwd)/gpt-course"; cd "$CALLER_DIR"
+               OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} exec "$gpt_course" selfgrade --root "$root" "$@" ;;
+    *) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; [[ $command == help ]] ;;
 esac

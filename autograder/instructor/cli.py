@@ -8,11 +8,13 @@
   gpt-course feedback NN_name                        feedback HTML for every graded student, hidden tests hidden
   gpt-course export --to FILE.csv                    one row of grades per student and assignment
   gpt-course report                                  score figure, pass rate per test, flagged submissions
+  gpt-course selfgrade NN_name [NOTEBOOK] [--root DIR]
+                                                     a learner grades their own notebook, as autograde would
 
-Every command but build takes --course DIR (default: ./course when the working directory is a checkout
-of the course, else the working directory); build takes --root DIR, the checkout (default: the working
-directory). A bad argument exits with status 2, a failed step with status 1, each with one line that
-says why.
+Every command but build and selfgrade takes --course DIR (default: ./course when the working directory is
+a checkout of the course, else the working directory); build and selfgrade take --root DIR, the checkout
+(default: the working directory). A bad argument exits with status 2, a failed step with status 1, each
+with one line that says why.
 """
 
 import argparse
@@ -21,7 +23,7 @@ import sys
 from pathlib import Path
 
 from autograder.defences.sandbox import Limits
-from autograder.instructor import autograde, build, exchange, feedback, lms_zip, report
+from autograder.instructor import autograde, build, exchange, feedback, lms_zip, report, selfgrade
 from autograder.instructor.errors import BadArgument, CourseError
 
 _progress = functools.partial(print, flush=True)  # a line as each step is done, also when piped into a file
@@ -112,6 +114,24 @@ def _parser() -> argparse.ArgumentParser:
         commands, "report", "write the class report into the course's reports/", takes_assignment=False
     )
     command.set_defaults(run=_report)
+
+    command = commands.add_parser("selfgrade", help="grade your own notebook as the instructor's autograde would")
+    command.add_argument("assignment", help="e.g. 03_attention")
+    command.add_argument(
+        "notebook",
+        type=Path,
+        nargs="?",
+        help="your notebook (default: my_notebooks/NN_name/NN_name.ipynb in the checkout)",
+    )
+    command.add_argument(
+        "--root", type=Path, default=Path.cwd(), help="the checkout of the course (default: the working directory)"
+    )
+    command.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="grade without the operating-system sandbox (where none can start): the in-kernel guard only",
+    )
+    command.set_defaults(run=_selfgrade)
     return parser
 
 
@@ -224,6 +244,17 @@ def _report(args) -> None:
     _require_gradebook(args.course)
     for path in report.write_report(args.course):
         print(f"wrote {path}")
+
+
+def _selfgrade(args) -> None:
+    # where `./course.sh lab` copies the student notebooks
+    notebook = args.notebook or args.root / "my_notebooks" / args.assignment / f"{args.assignment}.ipynb"
+    result = selfgrade.selfgrade(
+        args.root, args.assignment, notebook, sandboxed=not args.no_sandbox, progress=_progress
+    )
+    if result.score is None:
+        raise CourseError(f"your notebook could not be graded: {'; '.join(result.problems)}")
+    print(selfgrade.format_report(result))
 
 
 def _require_gradebook(course: Path) -> None:
