@@ -28,45 +28,49 @@ import types
 import warnings
 
 PROTECTED = ("torch", "autograder", "builtins", "math", "random")
-REFUSED_EVENTS = {
-    "subprocess.Popen",
-    "os.system",
-    "os.exec",
-    "os.posix_spawn",
-    "os.spawn",
-    "pty.spawn",
-    "sys.settrace",
-    "sys.setprofile",
-    "gc.get_objects",
-    "gc.get_referrers",
-    "gc.get_referents",
-    "ctypes.dlopen",
-    "ctypes.dlsym",
-    "ctypes.dlsym/handle",
-    "ctypes.addressof",
-    "ctypes.cdata",
-    "ctypes.cdata/buffer",
-    "ctypes.string_at",
-    "ctypes.wstring_at",
-    "ctypes.PyObj_FromPtr",
-    "ctypes.call_function",
-}
-PATH_EVENTS = {  # event: positions of the paths it changes
-    "os.mkdir": (0,),
-    "os.remove": (0,),
-    "os.rmdir": (0,),
-    "os.rename": (0, 1),
-    "os.link": (0, 1),
-    "os.symlink": (1,),
-    "os.truncate": (0,),
-    "os.chmod": (0,),
-    "os.chown": (0,),
-    "os.utime": (0,),
-    "shutil.rmtree": (0,),
-    "shutil.copyfile": (1,),
-    "shutil.move": (0, 1),
-    "sqlite3.connect": (0,),
-}
+REFUSED_EVENTS = frozenset(
+    {  # frozen: a cell could otherwise empty them in place
+        "subprocess.Popen",
+        "os.system",
+        "os.exec",
+        "os.posix_spawn",
+        "os.spawn",
+        "pty.spawn",
+        "sys.settrace",
+        "sys.setprofile",
+        "gc.get_objects",
+        "gc.get_referrers",
+        "gc.get_referents",
+        "ctypes.dlopen",
+        "ctypes.dlsym",
+        "ctypes.dlsym/handle",
+        "ctypes.addressof",
+        "ctypes.cdata",
+        "ctypes.cdata/buffer",
+        "ctypes.string_at",
+        "ctypes.wstring_at",
+        "ctypes.PyObj_FromPtr",
+        "ctypes.call_function",
+    }
+)
+PATH_EVENTS = types.MappingProxyType(
+    {  # event: positions of the paths it changes
+        "os.mkdir": (0,),
+        "os.remove": (0,),
+        "os.rmdir": (0,),
+        "os.rename": (0, 1),
+        "os.link": (0, 1),
+        "os.symlink": (1,),
+        "os.truncate": (0,),
+        "os.chmod": (0,),
+        "os.chown": (0,),
+        "os.utime": (0,),
+        "shutil.rmtree": (0,),
+        "shutil.copyfile": (1,),
+        "shutil.move": (0, 1),
+        "sqlite3.connect": (0,),
+    }
+)
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 _saved_classes: dict[type, dict] = {}  # each class of a protected module: its attributes when protected
 

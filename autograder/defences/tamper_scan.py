@@ -25,6 +25,7 @@ NAMES = {  # builtins and modules that course exercises never need
     "importlib",
     "inspect",
     "subprocess",
+    "_posixsubprocess",  # starts programs without the audit event that subprocess raises
     "mock",
     "get_ipython",  # IPython's hooks, events and transformers decide what a test cell runs
     "threading",  # a thread or a timer can change things after the grader put them back
