@@ -33,7 +33,7 @@ table { border-collapse: collapse; } th, td { border: 1px solid #ccc; padding: 0
 .book-nav { margin: 1rem 2rem; font-family: system-ui, sans-serif; }
 </style>"""
 MATH = re.compile(r"\$\$(.+?)\$\$|(?<![\\$])\$([^$\n]+?)\$", re.DOTALL)
-GLOSSARY, FITS_TOGETHER = "glossary.html", re.compile(r"^## How it fits together\s*$", re.IGNORECASE | re.MULTILINE)
+GLOSSARY, FITS_TOGETHER = "glossary.html", re.compile(r"^## How it fits together\b.*$", re.IGNORECASE | re.MULTILINE)
 
 
 def with_mathml(markdown: str) -> str:
