@@ -1,6 +1,7 @@
 """Checks for assignment 02 (embeddings and data sampling). Visible checks use fixed examples;
 ``*_hidden`` checks compare with the reference on random inputs drawn from ``seed``."""
 
+import math
 import random
 
 import torch
@@ -8,7 +9,7 @@ from torch import nn
 
 from autograder.checks.core import show
 from autograder.checks.registry import exercise
-from autograder.materials.data.dog_planet import WORDS
+from autograder.materials.data.dog_planet import TRANSITIONS, WORDS
 from autograder.reference import embeddings as ref
 
 DOG_SENTENCES = [["我", "刚才", "跑步"], ["我", "现在", "吃饭", "睡觉"], ["我", "现在", "跑步", "我", "刚才", "睡觉"]]
@@ -100,6 +101,137 @@ def predict_next_hidden(check, predict_next, seed):
     vocab = ["a", "cat", "dog", "ran", "the"]
     for word in vocab:
         _check_predict(check, predict_next, ref.bigram_probabilities(counts), vocab, word)
+
+
+# Training must find the distribution, whatever the optimiser: the model's cross-entropy on the pairs within
+# KL_TOLERANCE nats of the conditional entropy of their counts (the least any table of logits can reach), and
+# every learned probability within PROBABILITY_TOLERANCE of the counted one.
+KL_TOLERANCE, PROBABILITY_TOLERANCE = 0.05, 0.2
+
+
+def _sampled_pairs(generator, probabilities, n):
+    """(word, next word) id pairs: each word at least once as the previous word, the next drawn from its row."""
+    vocab_size = probabilities.shape[0]
+    previous = torch.cat(
+        [torch.arange(vocab_size), torch.randint(0, vocab_size, (n - vocab_size,), generator=generator)]
+    )
+    following = torch.multinomial(probabilities[previous], 1, generator=generator).squeeze(1)
+    return torch.stack([previous, following], dim=1)
+
+
+def _training_hint(weight, pairs, losses):
+    """Name the likely cause: a loss that climbed back up, or losses that are not the model's cross-entropy on
+    (word, next word) but that of a classic mistake: a softmax too many, each word as its own target, the
+    word before as the target."""
+    if losses[-1] > min(losses) + 0.05:
+        return (
+            f"the loss went down to {min(losses):.3f}, then up to {losses[-1]:.3f}: call optimizer.zero_grad() "
+            "every step; backward() adds to .grad, so without it each step also repeats all earlier gradients"
+        )
+    words, following = pairs[:, 0], pairs[:, 1]
+    mistakes = {
+        "your losses are those of softmax(scores): cross_entropy applies log-softmax itself, so pass it the raw "
+        "scores (logits) model(inputs), not their softmax": (weight[words].softmax(dim=1), following),
+        "the model learned to predict each word itself: the inputs are pairs[:, 0] (the word), the targets "
+        "pairs[:, 1] (the word after it)": (weight[words], words),
+        "the model learned which word comes *before* a word: inputs and targets are swapped; the inputs are "
+        "pairs[:, 0], the targets pairs[:, 1]": (weight[following], words),
+    }
+    forward = abs(losses[-1] - float(nn.functional.cross_entropy(weight[words], following)))
+    distance = {hint: abs(losses[-1] - float(nn.functional.cross_entropy(*case))) for hint, case in mistakes.items()}
+    closest = min(distance, key=distance.get)
+    if distance[closest] < forward / 4:  # the reported losses are far closer to this mistake's than to the right one
+        return closest
+    return (
+        "train for all `steps` steps with learning rate `lr`: zero_grad, the loss of model(pairs[:, 0]) against "
+        "pairs[:, 1] with cross_entropy, backward, step"
+    )
+
+
+def _check_training(check, train_bigram, pairs, vocab_size, steps, lr):
+    described = f"train_bigram({len(pairs)} pairs, vocab_size={vocab_size}, steps={steps}, lr={lr})"
+    result = check.call(train_bigram, pairs.clone(), vocab_size, steps, lr, description=described)
+    if type(result) is not tuple or len(result) != 2:
+        check.fail(f"{described} must return a pair (model, losses)", got=show(result), hint="return model, losses")
+    model, losses = result
+    if not isinstance(model, nn.Embedding) or tuple(model.weight.shape) != (vocab_size, vocab_size):
+        check.fail(
+            f"the model of {described}",
+            expected=f"an nn.Embedding with a weight of shape ({vocab_size}, {vocab_size})",
+            got=show(model.weight if isinstance(model, nn.Embedding) else model),
+            hint="model = nn.Embedding(vocab_size, vocab_size): row i holds the next-word scores (logits) after word i",
+        )
+    if type(losses) is not list or len(losses) != steps:
+        check.fail(
+            f"the losses of {described}",
+            expected=f"a list of {steps} losses, one per step",
+            got=show(losses) if type(losses) is not list else f"a list of {len(losses)}",
+            hint="append one loss per step, before or after optimizer.step(), and return the list",
+        )
+    if not all(type(loss) is float and math.isfinite(loss) for loss in losses):
+        bad = next(loss for loss in losses if type(loss) is not float or not math.isfinite(loss))
+        check.fail(
+            f"the losses of {described} must be finite Python floats",
+            got=show(bad),
+            hint="append loss.item(), a Python float (a tensor would keep every step's graph alive)"
+            if type(bad) is not float
+            else "the loss overflowed: call optimizer.zero_grad() every step, and use the learning rate lr",
+        )
+    if steps > 1 and not losses[-1] < losses[0]:
+        check.fail(
+            f"the loss of {described} did not go down",
+            expected=f"a last loss below the first, {losses[0]:.4f}",
+            got=f"{losses[-1]:.4f}",
+            hint=_training_hint(model.weight.detach().double(), pairs, losses),
+        )
+    if steps < 50:  # too short to converge: the shapes alone
+        return
+    weight = model.weight.detach().double()
+    counts = _pair_counts(pairs, vocab_size)
+    counted = counts / counts.sum(dim=1, keepdim=True)
+    entropy = float(-torch.special.xlogy(counts, counted).sum() / counts.sum())
+    loss = float(nn.functional.cross_entropy(weight[pairs[:, 0]], pairs[:, 1]))
+    difference = float((weight.softmax(dim=1) - counted).abs().max())
+    if loss - entropy > KL_TOLERANCE or difference > PROBABILITY_TOLERANCE:
+        check.fail(
+            f"after {described}, softmax(model.weight) is not the next-word distribution of the pairs",
+            expected=f"a loss within {KL_TOLERANCE} of the conditional entropy {entropy:.4f} of the counts, and "
+            f"probabilities within {PROBABILITY_TOLERANCE} of the counted ones",
+            got=f"loss {loss:.4f}, largest difference of a probability {difference:.4f}",
+            hint=_training_hint(weight, pairs, losses),
+        )
+    if abs(losses[-1] - loss) > 0.25:
+        check.fail(
+            f"the last loss of {described} is not the loss of the trained model",
+            expected=f"about {loss:.4f}, the cross-entropy of model(pairs[:, 0]) against pairs[:, 1]",
+            got=f"{losses[-1]:.4f}",
+            hint="append loss.item() of the cross-entropy you call backward() on, every step",
+        )
+
+
+def _pair_counts(pairs, vocab_size):
+    """counts[i, j]: how often the pairs have word i followed by word j (float64)."""
+    flat = pairs[:, 0] * vocab_size + pairs[:, 1]
+    return torch.bincount(flat, minlength=vocab_size * vocab_size).reshape(vocab_size, vocab_size).double()
+
+
+@exercise
+def train_bigram(check, train_bigram):
+    # the dog planet's own probabilities, zeros included
+    true = torch.tensor([[TRANSITIONS[a].get(b, 0.0) for b in WORDS] for a in WORDS])
+    generator = torch.Generator().manual_seed(0)
+    _check_training(check, train_bigram, _sampled_pairs(generator, true, 600), len(WORDS), 100, 12.0)
+
+
+@train_bigram.hidden
+def train_bigram_hidden(check, train_bigram, seed):
+    generator = torch.Generator().manual_seed(seed)
+    one_step = torch.tensor([[0, 1], [1, 0], [0, 0], [2, 1]] * 3)
+    _check_training(check, train_bigram, one_step, 3, 1, 1.0)  # one step: one loss, the model's shape
+    for vocab_size in (3, 5, 8):
+        probabilities = torch.softmax(torch.randn(vocab_size, vocab_size, generator=generator) * 1.5, dim=1)
+        pairs = _sampled_pairs(generator, probabilities, 1500)
+        _check_training(check, train_bigram, pairs, vocab_size, 100, 1.5 * vocab_size)
 
 
 def _check_windows(check, dataset_class, token_ids, max_length, stride):

@@ -103,3 +103,19 @@ def nearest_neighbours(vectors: torch.Tensor, index: int, k: int) -> list[int]:
     similarity = cosine_similarity(vectors, vectors[index])
     similarity[index] = -float("inf")
     return similarity.topk(k).indices.tolist()
+
+
+@reference
+def train_bigram(pairs: torch.Tensor, vocab_size: int, steps: int, lr: float) -> tuple[nn.Embedding, list[float]]:
+    """The bigram model learned instead of counted: a (vocab_size, vocab_size) table of next-word logits,
+    trained by full-batch gradient descent on the cross-entropy of (word, next word) id pairs."""
+    model = nn.Embedding(vocab_size, vocab_size)
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    losses = []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(model(pairs[:, 0]), pairs[:, 1])
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return model, losses

@@ -21,6 +21,14 @@ class SlidingWindowDataset(Dataset):
         return self.pairs[i]
 """
 
+TRAIN_BIGRAM = (  # a correct loop, for the bugs below to break
+    "def train_bigram(pairs, vocab_size, steps, lr):\n"
+    "    model = nn.Embedding(vocab_size, vocab_size)\n    opt = torch.optim.SGD(model.parameters(), lr=lr)\n"
+    "    losses = []\n    for _ in range(steps):\n        opt.zero_grad()\n"
+    "        loss = nn.functional.cross_entropy(model(pairs[:, 0]), pairs[:, 1])\n"
+    "        loss.backward()\n        opt.step()\n        losses.append(loss.item())\n    return model, losses"
+)
+
 VALID = [
     (
         "count_bigrams",
@@ -44,6 +52,43 @@ VALID = [
         "predict_next",
         "def predict_next(p, vocab, word):\n    row = p[vocab.index(word)]\n"
         "    return vocab[min(range(len(vocab)), key=lambda i: (-row[i].item(), i))]",
+    ),
+    (  # Adam, at a learning rate of its own
+        "train_bigram",
+        "def train_bigram(pairs, vocab_size, steps, lr):\n"
+        "    model = nn.Embedding(vocab_size, vocab_size)\n    opt = torch.optim.Adam(model.parameters(), lr=0.3)\n"
+        "    losses = []\n    for _ in range(steps):\n"
+        "        loss = nn.functional.cross_entropy(model(pairs[:, 0]), pairs[:, 1])\n"
+        "        opt.zero_grad()\n        loss.backward()\n        opt.step()\n        losses.append(loss.item())\n"
+        "    return model, losses",
+    ),
+    (  # the update written out, under torch.no_grad()
+        "train_bigram",
+        "def train_bigram(pairs, vocab_size, steps, lr):\n"
+        "    model = nn.Embedding(vocab_size, vocab_size)\n    x, y = pairs.unbind(1)\n    losses = []\n"
+        "    for _ in range(steps):\n"
+        "        loss = nn.functional.nll_loss(model(x).log_softmax(-1), y)\n"
+        "        model.weight.grad = None\n        loss.backward()\n"
+        "        with torch.no_grad():\n            model.weight -= lr * model.weight.grad\n"
+        "        losses.append(loss.item())\n    return model, losses",
+    ),
+    (  # SGD with momentum and a smaller step
+        "train_bigram",
+        "def train_bigram(pairs, vocab_size, steps, lr):\n"
+        "    model = nn.Embedding(vocab_size, vocab_size)\n"
+        "    opt = torch.optim.SGD(model.parameters(), lr=lr / 2, momentum=0.9)\n    losses = []\n"
+        "    for _ in range(steps):\n        opt.zero_grad()\n"
+        "        loss = nn.functional.cross_entropy(model(pairs[:, 0]), pairs[:, 1])\n"
+        "        loss.backward()\n        opt.step()\n        losses.append(loss.item())\n    return model, losses",
+    ),
+    (  # mini-batches: a quarter of the pairs, reshuffled every step
+        "train_bigram",
+        "def train_bigram(pairs, vocab_size, steps, lr):\n"
+        "    model = nn.Embedding(vocab_size, vocab_size)\n    opt = torch.optim.SGD(model.parameters(), lr=lr)\n"
+        "    losses = []\n    for _ in range(steps):\n"
+        "        batch = pairs[torch.randperm(len(pairs))[: len(pairs) // 4]]\n        opt.zero_grad()\n"
+        "        loss = nn.functional.cross_entropy(model(batch[:, 0]), batch[:, 1])\n"
+        "        loss.backward()\n        opt.step()\n        losses.append(loss.item())\n    return model, losses",
     ),
     ("SlidingWindowDataset", ""),
     (
@@ -117,6 +162,31 @@ BUGGY = [
         "predict_next",
         "def predict_next(p, vocab, word):\n    return max(zip(p[vocab.index(word)].tolist(), vocab))[1]",
         "return the first",
+    ),
+    (  # no zero_grad: every step adds all earlier gradients again
+        "train_bigram",
+        TRAIN_BIGRAM.replace("        opt.zero_grad()\n", ""),
+        "zero_grad",
+    ),
+    (
+        "train_bigram",
+        TRAIN_BIGRAM.replace("model(pairs[:, 0])", "model(pairs[:, 0]).softmax(dim=-1)"),
+        "log-softmax itself",
+    ),
+    (  # each word as its own target
+        "train_bigram",
+        TRAIN_BIGRAM.replace("pairs[:, 1])", "pairs[:, 0])"),
+        "predict each word itself",
+    ),
+    (  # inputs and targets swapped
+        "train_bigram",
+        TRAIN_BIGRAM.replace("model(pairs[:, 0]), pairs[:, 1]", "model(pairs[:, 1]), pairs[:, 0]"),
+        "swapped",
+    ),
+    (  # the loss tensors themselves
+        "train_bigram",
+        TRAIN_BIGRAM.replace("losses.append(loss.item())", "losses.append(loss)"),
+        "loss.item()",
     ),
     (
         "SlidingWindowDataset",
