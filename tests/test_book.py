@@ -3,7 +3,6 @@ a table of contents in the course's order, the glossary, and pages whose figures
 Chromium (screenshot: test-artifacts/book_page.png)."""
 
 import re
-import shutil
 import subprocess
 import sys
 
@@ -12,10 +11,10 @@ import pytest
 
 from autograder.instructor.nbgrader_process import tool_environment
 from tests.checkout import TREE
+from tests.headless_chromium import CHROMEDRIVER, CHROMIUM, chromium
 
 SOLUTIONS = sorted((TREE.root / "solutions").glob("[0-9][0-9]_*.ipynb"))
 PAGE = "07_gpt"  # figures and formulas
-CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 ARTIFACTS = TREE.root / "test-artifacts"
 
 
@@ -79,26 +78,9 @@ return {
 
 @pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason="needs Debian's chromium and chromium-driver")
 def test_a_page_shows_its_figures_and_formulas_in_chromium(book, tmp_path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.support.ui import WebDriverWait
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--window-size=1400,900",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}",
-    ):
-        options.add_argument(flag)
-    browser = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    try:
+    with chromium(tmp_path / "chromium-profile") as browser:
         browser.get((book / f"{PAGE}.html").as_uri())
         WebDriverWait(browser, 30).until(
             lambda driver: driver.execute_script("return document.readyState") == "complete"
@@ -109,5 +91,3 @@ def test_a_page_shows_its_figures_and_formulas_in_chromium(book, tmp_path):
         ARTIFACTS.mkdir(exist_ok=True)
         browser.save_screenshot(str(ARTIFACTS / "book_page.png"))
         assert (ARTIFACTS / "book_page.png").stat().st_size > 10_000
-    finally:
-        browser.quit()

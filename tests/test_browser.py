@@ -20,8 +20,8 @@ import pytest
 
 from autograder.instructor.nbgrader_process import tool_environment
 from tests.checkout import TREE
+from tests.headless_chromium import CHROMEDRIVER, CHROMIUM, chromium
 
-CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 ARTIFACTS = TREE.root / "test-artifacts"
 ASSIGNMENT = "03_attention"
 CHINESE_ASSIGNMENT, CHINESE_TEXT = "02_embeddings", "刚才"  # the dog-planet words, in a markdown cell
@@ -98,26 +98,8 @@ def instructor_lab(notebooks, tmp_path_factory):
 
 @pytest.fixture
 def browser(tmp_path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--window-size=1400,900",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    yield driver
-    driver.quit()
+    with chromium(tmp_path / "chromium-profile") as driver:
+        yield driver
 
 
 def wait(browser, seconds=90):
