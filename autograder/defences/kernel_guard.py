@@ -145,7 +145,7 @@ def install() -> None:
 def restore(setup_imports: str = "") -> list[str]:
     """Put everything back that a test cell relies on, then rerun the setup cell's imports in the notebook's
     namespace; return what had been changed (for review). Run before each graded test cell."""
-    changed = restore_classes() + _restore_kernel_state()
+    changed = _stop_what_acts_later() + restore_classes() + _restore_kernel_state()
     shell = _shell()
     if shell is not None and setup_imports:
         shell.user_ns["__builtins__"] = builtins
@@ -245,11 +245,31 @@ def _save_kernel_state() -> None:
     }
 
 
-def _restore_kernel_state() -> list[str]:
-    """IPython's hooks, transformers and event callbacks, sys's hooks, torch's modes and the timer signals as they
-    were when the kernel started; return what had been changed."""
+def _stop_what_acts_later() -> list[str]:
+    """Cancel the timers, put back the signal handlers and stop the threads the notebook started; return what was
+    there. First of all: a timer or a thread could otherwise change things again while they are put back."""
     import signal
 
+    changed = []
+    for timer in (signal.ITIMER_REAL, signal.ITIMER_VIRTUAL, signal.ITIMER_PROF):
+        if signal.getitimer(timer) != (0.0, 0.0):
+            signal.setitimer(timer, 0)
+            changed.append("a timer signal")
+    for name, handler in _saved_state.get("signals", {}).items():
+        if signal.getsignal(getattr(signal, name)) is not handler:
+            signal.signal(getattr(signal, name), handler)
+            changed.append(f"the {name} handler")
+    stopped, running = _stop_notebook_threads()
+    if stopped:
+        changed.append(f"{stopped} thread(s) that the notebook started (stopped)")
+    if running:
+        changed.append(f"{running} thread(s) that the notebook started, which would not stop")
+    return changed
+
+
+def _restore_kernel_state() -> list[str]:
+    """IPython's hooks, transformers and event callbacks, sys's hooks and torch's modes as they were when the kernel
+    started; return what had been changed."""
     import torch
 
     changed = []
@@ -286,19 +306,6 @@ def _restore_kernel_state() -> list[str]:
     while torch._C._len_torch_dispatch_stack() > 0:
         torch._C._pop_torch_dispatch_stack()
         changed.append("a torch dispatch mode")
-    for timer in (signal.ITIMER_REAL, signal.ITIMER_VIRTUAL, signal.ITIMER_PROF):
-        if signal.getitimer(timer) != (0.0, 0.0):
-            signal.setitimer(timer, 0)
-            changed.append("a timer signal")
-    for name, handler in _saved_state.get("signals", {}).items():
-        if signal.getsignal(getattr(signal, name)) is not handler:
-            signal.signal(getattr(signal, name), handler)
-            changed.append(f"the {name} handler")
-    stopped, running = _stop_notebook_threads()
-    if stopped:
-        changed.append(f"{stopped} thread(s) that the notebook started (stopped)")
-    if running:
-        changed.append(f"{running} thread(s) that the notebook started, which would not stop")
     return changed
 
 
