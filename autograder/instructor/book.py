@@ -73,7 +73,7 @@ def readme_parts(readme: str) -> tuple[str, str]:
     return introduction, readme[found.start() : found.end() + (end if end >= 0 else len(rest))]
 
 
-def build(root: Path, out: Path) -> list[Path]:
+def write_book(root: Path, out: Path) -> list[Path]:
     """Write the site into ``out``; return the pages written, the index first."""
     out.mkdir(parents=True, exist_ok=True)
     render = mistune.create_markdown(escape=False, plugins=["table", "strikethrough"])
@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.root / "solutions").is_dir():
         print(f"{args.root} has no solutions/ directory: pass the checkout with --root", file=sys.stderr)
         return 2
-    pages = build(args.root, args.out or args.root / "build" / "book")
+    pages = write_book(args.root, args.out or args.root / "build" / "book")
     print(f"wrote {len(pages)} pages; open {pages[0]}")
     return 0
 

@@ -31,7 +31,7 @@ VISIBLE, HIDDEN = "test_", "hidden_"  # grade id prefixes of an exercise's visib
 
 
 @dataclass
-class Exercise:
+class ExercisePoints:
     """The points of one exercise: its visible test cell and its hidden one (None where it has none)."""
 
     name: str
@@ -49,7 +49,7 @@ class SelfGrade:
     """What grading one learner's notebook found."""
 
     assignment: str
-    exercises: list[Exercise] = field(default_factory=list)
+    exercises: list[ExercisePoints] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)  # (test cell's grade id, its check's message)
     problems: list[str] = field(default_factory=list)  # the instructor's outcome line: repairs, limits hit, ...
     score: float | None = None  # None: nbgrader could not grade it
@@ -112,9 +112,9 @@ def _scores(course: Path, assignment: str) -> dict[str, tuple[float, float]]:
         }
 
 
-def _exercises(released: Path, scores: dict[str, tuple[float, float]]) -> list[Exercise]:
+def _exercises(released: Path, scores: dict[str, tuple[float, float]]) -> list[ExercisePoints]:
     """One row per exercise, in the order of the handed-out notebooks' graded cells."""
-    rows: dict[str, Exercise] = {}
+    rows: dict[str, ExercisePoints] = {}
     for path in sorted(released.glob("*.ipynb")):
         for cell in nbformat.read(path, as_version=4).cells:
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
@@ -122,7 +122,7 @@ def _exercises(released: Path, scores: dict[str, tuple[float, float]]) -> list[E
                 continue
             kind = "hidden" if grade_id.startswith(HIDDEN) else "visible"
             name = grade_id.removeprefix(HIDDEN if kind == "hidden" else VISIBLE)
-            setattr(rows.setdefault(name, Exercise(name)), kind, scores[grade_id])
+            setattr(rows.setdefault(name, ExercisePoints(name)), kind, scores[grade_id])
     return list(rows.values())
 
 
