@@ -279,6 +279,13 @@ class Check:
                     "makes both use one memory, so changing one changes the other; " + hint,
                 )
 
+    def module_with_weights_of(self, expected: torch.nn.Module, module_class, *args, described: str, **kwargs):
+        """Build a student module that must have exactly the parameters of ``expected``, and copy its weights in,
+        so that the two can be compared output for output."""
+        module = self.module(module_class, *args, described=described, parameters=parameter_names(expected), **kwargs)
+        self.copy_parameters(expected, module)
+        return module
+
     def copy_parameters(self, source: torch.nn.Module, target: torch.nn.Module) -> None:
         """Copy every parameter (not buffers) of ``source`` into the same-named parameter of ``target``."""
         targets = dict(target.named_parameters())

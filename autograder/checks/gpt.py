@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from autograder.checks.core import TOLERANCE, clean, parameter_names, show
+from autograder.checks.core import TOLERANCE, clean, show
 from autograder.checks.registry import exercise
 from autograder.checks.train_mode import check_dropout
 from autograder.reference import finetuning, gpt, training
@@ -58,8 +58,7 @@ def _reference_model(config: dict) -> nn.Module:
 
 
 def _compare_module(check, module_class, args, expected, x, described, hint, causal_hint=None):
-    module = check.module(module_class, *args, described=described, parameters=parameter_names(expected))
-    check.copy_parameters(expected, module)
+    module = check.module_with_weights_of(expected, module_class, *args, described=described)
     check.module_outputs(module, expected, x, described, hint=hint, causal_hint=causal_hint, **TOLERANCE)
     return module
 
@@ -183,8 +182,7 @@ def TransformerBlock_hidden(check, block_class, seed):
     config = {**TINY, "context_length": 8, "drop_rate": 0.5, "qkv_bias": True}
     expected = _randomized(gpt.TransformerBlock(config))
     described = "TransformerBlock({emb_dim=8, n_heads=2, drop_rate=0.5})"
-    block = check.module(block_class, config, described=described, parameters=parameter_names(expected))
-    check.copy_parameters(expected, block)
+    block = check.module_with_weights_of(expected, block_class, config, described=described)
     check_dropout(check, block, expected, torch.randn(2, 6, 8), described, where=BLOCK_DROPOUT_HINT, **TOLERANCE)
 
 
@@ -207,8 +205,7 @@ def _check_model(check, model_class, config, batch, tokens):
         f"{key}={config[key]}" for key in ("vocab_size", "context_length", "emb_dim", "n_heads", "n_layers")
     )
     described = f"GPTModel({{{sizes}}})"
-    model = check.module(model_class, config, described=described, parameters=parameter_names(expected))
-    check.copy_parameters(expected, model)
+    model = check.module_with_weights_of(expected, model_class, config, described=described)
     model.eval()
     ids = torch.randint(0, config["vocab_size"], (batch, tokens))
     got = check.call(model, ids, description=f"{described} on ids {show(ids)}")
@@ -257,8 +254,7 @@ def GPTModel_hidden(check, model_class, seed):
     config = {**TINY, "vocab_size": 13, "context_length": 8, "drop_rate": 0.5}
     expected = _reference_model(config)
     described = "GPTModel({vocab_size=13, emb_dim=8, n_heads=2, n_layers=2, drop_rate=0.5})"
-    model = check.module(model_class, config, described=described, parameters=parameter_names(expected))
-    check.copy_parameters(expected, model)
+    model = check.module_with_weights_of(expected, model_class, config, described=described)
     ids = torch.randint(0, 13, (2, 6))
     check_dropout(check, model, expected, ids, described, where=MODEL_DROPOUT_HINT, **TOLERANCE)
 

@@ -4,7 +4,7 @@
 import torch
 from torch import nn
 
-from autograder.checks.core import TOLERANCE, parameter_names, show
+from autograder.checks.core import TOLERANCE, show
 from autograder.checks.registry import exercise
 from autograder.checks.train_mode import check_dropout
 from autograder.reference import attention as ref
@@ -23,18 +23,9 @@ def _check_wrapper(check, wrapper_class, d_in, d_out, context_length, num_heads,
         f"MultiHeadAttentionWrapper({d_in}, {d_out}, {context_length}, 0.0, num_heads={num_heads}, qkv_bias={qkv_bias})"
     )
     expected = ref.MultiHeadAttentionWrapper(d_in, d_out, context_length, 0.0, num_heads, qkv_bias)
-    module = check.module(
-        wrapper_class,
-        d_in,
-        d_out,
-        context_length,
-        0.0,
-        num_heads,
-        qkv_bias=qkv_bias,
-        described=described,
-        parameters=parameter_names(expected),
+    module = check.module_with_weights_of(
+        expected, wrapper_class, d_in, d_out, context_length, 0.0, num_heads, qkv_bias=qkv_bias, described=described
     )
-    check.copy_parameters(expected, module)
     check.module_outputs(
         module,
         expected,
@@ -58,8 +49,7 @@ def MultiHeadAttentionWrapper_hidden(check, wrapper_class, seed):
         _check_wrapper(check, wrapper_class, *config)
     described = "MultiHeadAttentionWrapper(4, 3, 8, dropout=0.5, num_heads=2)"
     expected = ref.MultiHeadAttentionWrapper(4, 3, 8, 0.5, 2)
-    module = check.module(wrapper_class, 4, 3, 8, 0.5, 2, described=described, parameters=parameter_names(expected))
-    check.copy_parameters(expected, module)
+    module = check.module_with_weights_of(expected, wrapper_class, 4, 3, 8, 0.5, 2, described=described)
     hint = "give every head the dropout probability, CausalAttention(d_in, d_out, context_length, dropout, qkv_bias): "
     hint += "each head drops its own attention weights, and nothing else is dropped"
     check_dropout(check, module, expected, torch.randn(2, 7, 4), described, where=hint, **TOLERANCE)
@@ -70,18 +60,9 @@ def _check_mha(
 ):
     described = f"{name}({d_in}, {d_out}, {context_length}, 0.0, num_heads={num_heads}, qkv_bias={qkv_bias})"
     expected = ref.MultiHeadAttention(d_in, d_out, context_length, 0.0, num_heads, qkv_bias)
-    module = check.module(
-        mha_class,
-        d_in,
-        d_out,
-        context_length,
-        0.0,
-        num_heads,
-        qkv_bias=qkv_bias,
-        described=described,
-        parameters=parameter_names(expected),
+    module = check.module_with_weights_of(
+        expected, mha_class, d_in, d_out, context_length, 0.0, num_heads, qkv_bias=qkv_bias, described=described
     )
-    check.copy_parameters(expected, module)
     check.module_outputs(
         module,
         expected,
@@ -140,8 +121,7 @@ def _check_mha_dropout(check, mha_class, name, hint, off_hint=None):
     2 heads and 7 tokens, so that the weights (..., 7, 7), values (..., 4) and outputs (..., 8) differ."""
     described = f"{name}(4, 8, 8, dropout=0.5, num_heads=2)"
     expected = ref.MultiHeadAttention(4, 8, 8, 0.5, 2)
-    module = check.module(mha_class, 4, 8, 8, 0.5, 2, described=described, parameters=parameter_names(expected))
-    check.copy_parameters(expected, module)
+    module = check.module_with_weights_of(expected, mha_class, 4, 8, 8, 0.5, 2, described=described)
     check_dropout(check, module, expected, torch.randn(2, 7, 4), described, where=hint, off_hint=off_hint, **TOLERANCE)
 
 

@@ -4,7 +4,7 @@ examples; ``*_hidden`` checks compare with the reference on random inputs drawn 
 import torch
 from torch import nn
 
-from autograder.checks.core import TOLERANCE, parameter_names, show
+from autograder.checks.core import TOLERANCE, show
 from autograder.checks.registry import exercise
 from autograder.reference import attention as ref
 
@@ -112,15 +112,7 @@ def _check_self_attention(check, module_class, reference_class, configs, options
         with torch.no_grad():  # weights of both signs and sizes, so that a missing scale shows
             for parameter in expected.parameters():
                 parameter.normal_(0, 1)
-        module = check.module(
-            module_class,
-            d_in,
-            d_out,
-            **options,
-            described=described,
-            parameters=parameter_names(expected),
-        )
-        check.copy_parameters(expected, module)
+        module = check.module_with_weights_of(expected, module_class, d_in, d_out, **options, described=described)
         check.module_outputs(
             module,
             expected,
