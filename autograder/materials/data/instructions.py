@@ -1,15 +1,17 @@
 """A seeded generator of instruction examples: the instruction fine-tuning data set.
 
-Every input is one sentence in the words of the stories (autograder.materials.data.stories): a child,
-an animal and a place. Six tasks ask about it with a fixed wording each, and every answer is
-exact and short, mostly copied from the input, so that a tiny GPT pretrained on the stories
-can learn them in a minute. All randomness comes from one random.Random.
+Six tasks ask about one sentence in the words of the stories (autograder.materials.data.stories): a
+child, an animal and a place; their answers are exact and short, mostly copied from the input, so
+that a tiny GPT pretrained on the stories can learn them in a minute. A seventh task translates a
+short sentence of the dog-planet language (autograder.materials.data.dog_planet) into English, word
+pattern by word pattern. Every task has a fixed wording. All randomness comes from one random.Random.
 """
 
 import json
 import random
 import re
 
+from autograder.materials.data import dog_planet
 from autograder.materials.data.stories import (
     ANIMAL_ADJECTIVES,
     ANIMALS,
@@ -25,6 +27,7 @@ from autograder.materials.data.stories import (
 
 DEFAULT_SEED = 4321
 ENTRIES_PER_TASK = 250
+MAX_DOG_PLANET_WORDS = 9  # short sentences: up to three clauses, at most 16 words of English
 
 # Every sentence names the child once, shows whether it is a boy or a girl, has one animal and one place.
 SENTENCES = (
@@ -45,6 +48,7 @@ INSTRUCTIONS = {
     "gender": "Is the child a boy or a girl?",
     "repeat": "Repeat the sentence.",
     "rename": "Replace the name of the child with {new_name}.",
+    "translate": "Translate the dog-planet sentence into English.",
 }
 
 
@@ -87,8 +91,23 @@ def render(template: str, words: dict) -> str:
     return sentence[0].upper() + sentence[1:]
 
 
-def make_entry(rng: random.Random, task: str) -> dict:
-    """One example of a task on a fresh random sentence."""
+def dog_planet_sentence(rng: random.Random, taken: set[str]) -> str:
+    """A short sentence of the dog-planet language, drawn by its own generator, not one in ``taken``.
+
+    Distinct sentences keep the held-out translations unseen in training: the short ones would repeat.
+    """
+    while True:
+        sentence = dog_planet.render(dog_planet.generate_words(rng, min_words=rng.randint(3, MAX_DOG_PLANET_WORDS)))
+        if len(dog_planet.words_of(sentence)) <= MAX_DOG_PLANET_WORDS and sentence not in taken:
+            taken.add(sentence)
+            return sentence
+
+
+def make_entry(rng: random.Random, task: str, translated: set[str]) -> dict:
+    """One example of a task on a fresh random sentence; ``translated`` holds the dog-planet sentences so far."""
+    if task == "translate":
+        sentence = dog_planet_sentence(rng, translated)
+        return {"instruction": INSTRUCTIONS[task], "input": sentence, "output": dog_planet.translate(sentence)}
     template = rng.choice(SENTENCES)
     words = sentence_words(rng)
     sentence = render(template, words)
@@ -109,7 +128,8 @@ def generate_entries(entries_per_task: int = ENTRIES_PER_TASK, seed: int = DEFAU
     rng = random.Random(seed)
     tasks = [task for task in INSTRUCTIONS for _ in range(entries_per_task)]
     rng.shuffle(tasks)
-    return [make_entry(rng, task) for task in tasks]
+    translated = set()
+    return [make_entry(rng, task, translated) for task in tasks]
 
 
 def generate_corpus(entries_per_task: int = ENTRIES_PER_TASK, seed: int = DEFAULT_SEED) -> str:
