@@ -6,6 +6,7 @@ from torch import nn
 
 from autograder.checks.core import TOLERANCE, show
 from autograder.checks.registry import exercise
+from autograder.materials.word_vectors import ACTION, ANIMAL, FEATURES, SENTENCE, embed
 from autograder.reference import attention as ref
 
 SCALE_HINT = "divide the scores Q Kᵀ by √d_k (d_k = keys.shape[-1]) before the softmax over the last dimension"
@@ -79,6 +80,119 @@ def scaled_dot_product_hidden(check, scaled_dot_product, seed):
     q, k, v = (torch.randn(2, 5, 4, generator=generator) for _ in range(3))
     q[..., -1] = k[..., -1] = 15.0
     _check_sdp(check, scaled_dot_product, q, k, v)
+
+
+VERB, NOUNS = SENTENCE.index("saw"), (SENTENCE.index("fox"), SENTENCE.index("dog"))
+NOUN_SHARE = 0.8  # of the verb's attention, on the two nouns together
+PSEUDO_INVERSE_HINT = (
+    "choose the 3 x 3 matrix looks_for = W_query @ W_key.T (rows: what the query has, columns: what the key "
+    "advertises) and solve for W_query: W_query = looks_for @ torch.linalg.pinv(w_key.T)"
+)
+
+
+def _verb_weights(w_query: torch.Tensor, w_key: torch.Tensor) -> torch.Tensor:
+    """The verb's scaled dot-product attention weights over 03's sentence, shape (tokens,)."""
+    inputs = embed()
+    scores = (inputs[VERB] @ w_query) @ (inputs @ w_key).T / w_key.shape[-1] ** 0.5
+    return torch.softmax(scores, dim=-1)
+
+
+def _check_verb_query(check, verb_query, w_key: torch.Tensor, described: str):
+    square = w_key.shape[0] == w_key.shape[1]
+    got = check.call(
+        verb_query,
+        w_key.clone(),
+        description=f"verb_query(w_key of shape {tuple(w_key.shape)}, {described})",
+        hint=None
+        if square
+        else f"w_key has shape {tuple(w_key.shape)}, not square: torch.linalg.inv needs a square matrix, "
+        "torch.linalg.pinv does not; and (3, 3) @ pinv(w_key.T) is (3, 3) @ (3, d_k)",
+    )
+    if type(got) not in (torch.Tensor, nn.Parameter) or got.shape != w_key.shape or not got.is_floating_point():
+        check.fail(
+            f"verb_query must return a float tensor shaped like w_key ({described})",
+            expected=f"tensor of shape {tuple(w_key.shape)}",
+            got=show(got),
+            hint="queries and keys are compared by dot products, so W_query maps 3 features to d_k like W_key: "
+            + PSEUDO_INVERSE_HINT,
+        )
+    w_query = got.detach().float()
+    weights = _verb_weights(w_query, w_key)
+    on_nouns = weights[list(NOUNS)]
+    others = weights[[i for i in range(len(SENTENCE)) if i not in NOUNS]]
+    share, strongest_other = float(on_nouns.sum()), float(others.max())
+    if share >= NOUN_SHARE and float(on_nouns.min()) > strongest_other:
+        return
+    looks_for = (w_query @ w_key.T).tolist()
+    check.fail(
+        f"under a key projection of shape {tuple(w_key.shape)} ({described}), 'saw' puts {share:.2f} of its "
+        "attention on 'fox' and 'dog'",
+        expected=f"fox + dog ≥ {NOUN_SHARE}, and each of them more than any other token",
+        got=", ".join(f"{token} {weight:.2f}" for token, weight in zip(SENTENCE, weights.tolist()))
+        + "; W_query @ W_key.T, rows and columns "
+        + "/".join(FEATURES)
+        + " = "
+        + str([[round(value, 2) for value in row] for row in looks_for]),
+        hint=_verb_hint(w_query, w_key, looks_for, ranked=float(on_nouns.min()) > strongest_other),
+    )
+
+
+def _verb_hint(w_query, w_key, looks_for, ranked: bool) -> str:
+    """Name the cause of a verb that does not find its nouns."""
+    d_k = w_key.shape[-1]
+    if torch.allclose(w_query, w_key):
+        return (
+            "W_query = W_key makes every token look for what it advertises itself, as in 03 without weights, so "
+            "'saw' finds itself: the verb's query must look for the animal feature; " + PSEUDO_INVERSE_HINT
+        )
+    if torch.equal(w_query, torch.eye(*w_query.shape)):
+        return (
+            "W_query = identity leaves the queries in the three features while the keys are mixed by W_key: "
+            "W_query @ W_key.T is then W_key.T, and the scores mean nothing; " + PSEUDO_INVERSE_HINT
+        )
+    action_row = [abs(value) for value in looks_for[ACTION]]
+    if ranked and looks_for[ACTION][ANIMAL] > 2 * max(action_row[:ANIMAL] + action_row[ANIMAL + 1 :]):
+        return (
+            f"'saw' ranks the nouns first, but not strongly enough: the scores are divided by √d_k = {d_k**0.5:.1f}, "
+            "so make the entry (action, animal) of W_query @ W_key.T larger, e.g. in proportion to √d_k"
+        )
+    if looks_for[ANIMAL][ACTION] > max(looks_for[ACTION][ANIMAL], 0):
+        return (
+            "the entry (animal, action) of W_query @ W_key.T is large, not (action, animal): rows are what the "
+            "query has, columns what the key advertises, so the animals look for actions; it is the verb's "
+            "query (action) that must look for animals"
+        )
+    return (
+        "the score of 'saw' for token j is x_saw @ (W_query @ W_key.T) @ x_j: with the matrix shown above it "
+        f"does not favour the animals; {PSEUDO_INVERSE_HINT} (a pseudo-inverse of W_key, not of W_key.T, or "
+        "none at all, gives another matrix than the one you chose)"
+    )
+
+
+def _key_projection(generator: torch.Generator, d_k: int) -> torch.Tensor:
+    """A random (3, d_k) key projection of rank 3, well conditioned so that a pseudo-inverse is exact enough."""
+    while True:
+        w_key = torch.randn(len(FEATURES), d_k, generator=generator)
+        if float(torch.linalg.cond(w_key)) < 10:
+            return w_key
+
+
+@exercise
+def verb_query(check, verb_query):
+    generator = torch.Generator().manual_seed(2)  # a square key on which W_key, identity, no pinv all fail
+    for d_k in (3, 16):
+        _check_verb_query(check, verb_query, _key_projection(generator, d_k), "random")
+
+
+@verb_query.hidden
+def verb_query_hidden(check, verb_query, seed):
+    generator = torch.Generator().manual_seed(seed)
+    for d_k in (3, 3, 4, 5, 16, 64):
+        _check_verb_query(check, verb_query, _key_projection(generator, d_k), "random")
+    _check_verb_query(check, verb_query, 10 * _key_projection(generator, 8), "random, entries 10 times larger")
+    _check_verb_query(check, verb_query, _key_projection(generator, 8) / 10, "random, entries 10 times smaller")
+    orthonormal = torch.linalg.qr(torch.randn(32, 3, generator=generator)).Q.T  # (3, 32), orthonormal rows
+    _check_verb_query(check, verb_query, orthonormal.contiguous(), "orthonormal rows")
 
 
 @exercise

@@ -4,6 +4,7 @@ import torch
 from torch import nn
 
 from autograder.defences.reference_lock import reference
+from autograder.materials.word_vectors import ACTION, ANIMAL, FEATURES
 
 
 @reference
@@ -58,6 +59,18 @@ def scaled_dot_product(queries: torch.Tensor, keys: torch.Tensor, values: torch.
     """softmax(Q Kᵀ / √d_k) V over the last two dimensions."""
     scores = queries @ keys.transpose(-2, -1) / keys.shape[-1] ** 0.5
     return torch.softmax(scores, dim=-1) @ values
+
+
+@reference
+def verb_query(w_key: torch.Tensor) -> torch.Tensor:
+    """A query projection (3, d_k) under which 03's verb looks for its nouns: W_query W_keyᵀ = looks_for.
+
+    looks_for[a, b] is how strongly a query with feature a looks for a key with feature b; the pseudo-inverse
+    of W_keyᵀ (rank 3) turns it into a W_query for these keys, and √d_k cancels the scaling of the scores.
+    """
+    looks_for = torch.zeros(len(FEATURES), len(FEATURES))
+    looks_for[ACTION, ANIMAL] = w_key.shape[-1] ** 0.5
+    return looks_for @ torch.linalg.pinv(w_key.T)
 
 
 @reference

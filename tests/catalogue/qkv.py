@@ -44,6 +44,26 @@ VALID = [
         "    scores = torch.einsum('...qd,...kd->...qk', q, k) / torch.tensor(k.shape[-1]).sqrt()\n"
         "    return torch.einsum('...qk,...kd->...qd', scores.softmax(-1), v)",
     ),
+    (  # a constant strength large enough for every d_k the checks try
+        "verb_query",
+        "def verb_query(w_key):\n    looks_for = torch.zeros(3, 3)\n    looks_for[2, 0] = 10.0\n"
+        "    return looks_for @ torch.linalg.pinv(w_key.T)",
+    ),
+    (  # the right inverse by hand, with a verb that also dislikes size words and itself
+        "verb_query",
+        "def verb_query(w_key):\n    looks_for = 3 * w_key.shape[1] ** 0.5 * torch.tensor([[0, 0, 0], [0, 0, 0], [1, -0.5, -0.5]])\n"
+        "    return looks_for @ torch.linalg.solve(w_key @ w_key.T, w_key)",
+    ),
+    (  # least squares: w_key @ W_query.T = looks_for.T, the minimum-norm solution
+        "verb_query",
+        "def verb_query(w_key):\n    looks_for = torch.zeros(3, 3)\n    looks_for[2, 0] = 2 * w_key.shape[1] ** 0.5\n"
+        "    return torch.linalg.lstsq(w_key, looks_for.T, driver='gelsd').solution.T",
+    ),
+    (  # every action looks for animals, every animal for actions: saw still finds the nouns
+        "verb_query",
+        "def verb_query(w_key):\n    looks_for = w_key.shape[1] ** 0.5 * torch.tensor([[0.0, 0, 1], [0, 0, 0], [1, 0, 0]])\n"
+        "    return looks_for @ torch.linalg.pinv(w_key.T)",
+    ),
     (
         "SelfAttentionParams",
         PARAMS.format(body="return scaled_dot_product(x @ self.W_query, x @ self.W_key, x @ self.W_value)"),
@@ -69,6 +89,8 @@ VALID += [
     ),
 ]
 
+VERB = "def verb_query(w_key):\n    looks_for = torch.zeros(3, 3)\n    looks_for[{row}, {column}] = {strength}\n    return {body}"
+
 BUGGY = [
     ("project_qkv", "def project_qkv(x, wq, wk, wv):\n    return x @ wq, x @ wq, x @ wv", "inputs @ W"),
     (
@@ -92,6 +114,34 @@ BUGGY = [
         "def scaled_dot_product(q, k, v):\n    e = (q @ k.transpose(-2, -1) / k.shape[-1] ** 0.5).exp()\n"
         "    return e / e.sum(-1, keepdim=True) @ v",
         "exp overflowed",
+    ),
+    ("verb_query", "def verb_query(w_key):\n    return torch.eye(*w_key.shape)", "W_query = identity"),
+    ("verb_query", "def verb_query(w_key):\n    return torch.eye(3)", "W_query = identity"),
+    ("verb_query", "def verb_query(w_key):\n    return w_key.clone()", "look for what it advertises"),
+    (  # no pseudo-inverse: looks_for @ W_key @ W_key.T is another matrix
+        "verb_query",
+        VERB.format(row=2, column=0, strength="w_key.shape[1] ** 0.5", body="looks_for @ w_key"),
+        "pseudo-inverse",
+    ),
+    (  # the pseudo-inverse of W_key instead of W_key.T
+        "verb_query",
+        VERB.format(row=2, column=0, strength="w_key.shape[1] ** 0.5", body="looks_for @ torch.linalg.pinv(w_key)"),
+        "not of W_key.T",
+    ),
+    (  # an inverse, which only square keys have
+        "verb_query",
+        VERB.format(row=2, column=0, strength="w_key.shape[1] ** 0.5", body="looks_for @ torch.linalg.inv(w_key.T)"),
+        "torch.linalg.inv needs a square matrix",
+    ),
+    (  # rows and columns swapped: the animals look for actions
+        "verb_query",
+        VERB.format(row=0, column=2, strength="w_key.shape[1] ** 0.5", body="looks_for @ torch.linalg.pinv(w_key.T)"),
+        "rows are what the query has",
+    ),
+    (  # strong enough for d_k = 3, too weak once the scores are divided by √16
+        "verb_query",
+        VERB.format(row=2, column=0, strength="1.0", body="looks_for @ torch.linalg.pinv(w_key.T)"),
+        "√d_k",
     ),
     (
         "SelfAttentionParams",
