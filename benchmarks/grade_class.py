@@ -10,21 +10,31 @@ per submission for both, wall-clock and CPU (nbgrader's and its kernels': on a m
 other work the wall-clock speed-up depends on the cores left free), and exits 1 unless the
 outcomes, the exported grades and every cell's score are equal.
 
+For each assignment it then prints where a submission's seconds went, per phase of one student's grading
+(`autograder.instructor.nbgrader_process.PHASES`, from the ``<student>.timings.json`` that grading writes
+beside each student's log): the median over the class and the total, for both runs side by side, then the
+seconds outside the students' nbgrader processes, before the first started (repairs, the tamper scan, starting
+workers) and after the last ended (the ``--no-execute`` scoring pass of a parallel run, the gradebook records).
+Under two workers each phase takes longer than alone: the two share the cores.
+
 With ``--compare-sandbox`` the second copy is graded one at a time too, but without the operating-system
 sandbox (`autograder.defences.sandbox`), and the script prints the sandbox's overhead; the outcomes are
 compared without the line that says a student was graded without one.
 """
 
 import argparse
+import json
 import os
 import resource
 import shutil
+import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 from autograder.instructor import autograde, build
+from autograder.instructor.nbgrader_process import PHASES
 from tests.catalogue.notebook_bugs import CLASSIC_BUGS
 from tests.checkout import TREE
 from tests.nbgrader_course import cell_scores, completed_release, exported_grades, scratch_course, submit
@@ -45,16 +55,42 @@ def hand_in(course: Path, assignments: list[str], students: dict[str, str]) -> N
             submit(course, student, assignment, notebooks[kind])
 
 
-def grade(
-    course: Path, assignment: str, workers: int, sandboxed: bool = True
-) -> tuple[float, float, list[autograde.Outcome]]:
-    """Grade every submission; return wall-clock seconds, CPU seconds of nbgrader and its kernels, the outcomes."""
-    start, cpu_start = time.perf_counter(), children_cpu_seconds()
+def grade(course: Path, assignment: str, workers: int, sandboxed: bool = True) -> tuple[float, float, list, dict]:
+    """Grade every submission; return wall-clock seconds, CPU seconds of nbgrader and its kernels, the outcomes and
+    where the seconds went (:func:`breakdown`)."""
+    began, cpu_start = time.time(), children_cpu_seconds()
     outcomes = autograde.autograde(course, assignment, workers=workers, sandboxed=sandboxed)
-    return time.perf_counter() - start, children_cpu_seconds() - cpu_start, [without_note(o) for o in outcomes]
+    ended = time.time()
+    seconds = breakdown(course, assignment, began, ended)
+    return ended - began, children_cpu_seconds() - cpu_start, [without_note(o) for o in outcomes], seconds
 
 
-def grade_second(course: Path, assignment: str, args) -> tuple[float, float, list[autograde.Outcome]]:
+def breakdown(course: Path, assignment: str, began: float, ended: float) -> dict[str, list[float]]:
+    """Seconds per phase, one figure per student; and, one figure each, the seconds before the first student's
+    nbgrader process and after the last one's."""
+    logs = autograde.log_directory(course, assignment)
+    timings = [json.loads(path.read_text()) for path in sorted(logs.glob("*.timings.json"))]
+    seconds = {phase: [timing["seconds"][phase] for timing in timings] for phase in PHASES}
+    seconds["one student's grading"] = [sum(timing["seconds"].values()) for timing in timings]
+    seconds["before the first student"] = [min(timing["began"] for timing in timings) - began]
+    seconds["after the last student"] = [ended - max(timing["ended"] for timing in timings)]
+    return seconds
+
+
+def print_breakdown(assignment: str, runs: list[tuple[str, dict[str, list[float]]]]) -> None:
+    """Median and total seconds per phase, the runs side by side (phases that took no time left out)."""
+    title = f"where {assignment}'s seconds went"
+    print(f"  {title:40s}" + "".join(f"{name + ': median':>22s} {'total':>8s}" for name, _ in runs))
+    for phase in runs[0][1]:
+        figures = [(statistics.median(seconds[phase]), sum(seconds[phase])) for _, seconds in runs]
+        if not any(total for _, total in figures):
+            continue
+        whole_class = len(runs[0][1][phase]) == 1  # one figure for the class: no median
+        cells = [f"{'' if whole_class else f'{median:.2f}':>22s} {total:8.2f}" for median, total in figures]
+        print(f"    {phase:38s}" + "".join(cells))
+
+
+def grade_second(course: Path, assignment: str, args) -> tuple[float, float, list, dict]:
     """The second copy: with ``--workers`` at a time, or (``--compare-sandbox``) one at a time without the sandbox."""
     return grade(course, assignment, workers=args.workers, sandboxed=not args.compare_sandbox)
 
@@ -107,15 +143,21 @@ def main() -> None:
         for index, assignment in enumerate(args.assignments):
             second_first = args.compare_sandbox and index % 2  # alternate which goes first: the machine's load drifts
             if second_first:
-                parallel_wall, parallel_cpu, parallel_outcomes = grade_second(parallel, assignment, args)
-            wall, cpu, outcomes = grade(sequential, assignment, workers=1)
+                parallel_wall, parallel_cpu, parallel_outcomes, parallel_seconds = grade_second(
+                    parallel, assignment, args
+                )
+            wall, cpu, outcomes, seconds = grade(sequential, assignment, workers=1)
             if not second_first:
-                parallel_wall, parallel_cpu, parallel_outcomes = grade_second(parallel, assignment, args)
+                parallel_wall, parallel_cpu, parallel_outcomes, parallel_seconds = grade_second(
+                    parallel, assignment, args
+                )
             figures = (wall, cpu, parallel_wall, parallel_cpu)
             totals = [total + figure for total, figure in zip(totals, figures, strict=True)]
             same = parallel_outcomes == outcomes
             equal &= same
-            print(f"{assignment:24s} {per_submission(figures, len(students))}  {same}", flush=True)
+            print(f"{assignment:24s} {per_submission(figures, len(students))}  {same}")
+            print_breakdown(assignment, [(first, seconds), (second, parallel_seconds)])
+            sys.stdout.flush()
         same_cells = all(
             cell_scores(parallel, assignment, student) == cell_scores(sequential, assignment, student)
             for assignment in args.assignments

@@ -2,6 +2,7 @@
 its own reason for failing turned into a one-line error."""
 
 import contextlib
+import json
 import os
 import re
 import resource
@@ -9,15 +10,21 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import unicodedata
+from datetime import datetime
 from pathlib import Path
 
 import psutil
 
 from autograder.defences import sandbox
 from autograder.instructor.errors import CourseError
+from autograder.preprocessors.guarded_execute import TIMES_FILE
 
-LOG_RECORD = re.compile(r"^\[\w+ \| (DEBUG|INFO|WARNING|ERROR|CRITICAL)\] ", re.M)
+LOG_RECORD = re.compile(r"^\[\w+ \| (DEBUG|INFO|WARNING|ERROR|CRITICAL)(?: \| ([\d-]+ [\d:.]+))?\] ", re.M)
+# nbgrader's log format, with each record's time to the millisecond (for the grading times)
+TIMED_LOG_FORMAT = "%(color)s[%(name)s | %(levelname)s | %(asctime)s.%(msecs)03d]%(end_color)s %(message)s"
+LOG_TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # nbgrader's log_datefmt, then the milliseconds
 
 
 def tool_environment() -> dict[str, str]:
@@ -93,12 +100,16 @@ def autograde_student(
     Either way the kernel gets a temporary directory of its own: the guarded kernel may write only
     there and in the notebook's folder (`autograder.defences.kernel_guard`). nbgrader's log of the
     run (its stderr, all of it, also when stopped) is written to ``log``: `failure_reason` reads it.
+    Where the seconds went (:data:`PHASES`) is written beside it, to ``<student>.timings.json``.
     """
+    times = {"began": time.time()}
     with contextlib.ExitStack() as cleanup:
         temporary_directory = Path(
             cleanup.enter_context(tempfile.TemporaryDirectory(prefix="gpt-course-kernel-", ignore_cleanup_errors=True))
         )
-        extra_options, environment = [], {}
+        # apart from the kernel's temporary directory: without the sandbox the kernel may write there
+        kernel_times = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="gpt-course-times-"))) / "kernel"
+        extra_options, environment = [f"--NbGrader.log_format={TIMED_LOG_FORMAT}"], {TIMES_FILE: str(kernel_times)}
         if sandbox_limits:
             # in shared memory: what the kernel writes to its sockets' folder counts against its memory limit
             shared = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
@@ -108,7 +119,10 @@ def autograde_student(
             folder = (course / "autograded" / student / assignment).resolve()
             name = sandbox.write_kernelspec(directory, folder, sandbox_limits)
             cleanup.callback(sandbox.cleanup, name)
-            extra_options, environment = sandbox.nbgrader_settings(directory, name)
+            sandbox_options, sandbox_environment = sandbox.nbgrader_settings(directory, name)
+            extra_options += sandbox_options
+            environment.update(sandbox_environment)
+        times["spawned"] = time.time()
         try:
             result = nbgrader(
                 course,
@@ -125,11 +139,64 @@ def autograde_student(
                 temporary_directory=temporary_directory,
                 extra_environment=environment,
             )
+            stderr, finished = result.stderr, True
         except subprocess.TimeoutExpired as error:
-            _write_log(log, error.stderr)
-            return False
-    _write_log(log, result.stderr)
-    return True
+            stderr, finished = error.stderr, False
+        times["exited"] = time.time()
+        executions = (
+            [json.loads(line) for line in kernel_times.read_text().splitlines()] if kernel_times.exists() else []
+        )
+    times["ended"] = time.time()
+    _write_log(log, stderr)
+    if log:
+        log_text = stderr.decode(errors="replace") if isinstance(stderr, bytes) else stderr or ""
+        seconds = grading_phases(times, timed_log_records(log_text), executions)
+        record = {"student": student, "assignment": assignment, "finished": finished, "seconds": seconds}
+        record.update(began=times["began"], ended=times["ended"])  # since the epoch
+        log.with_suffix(".timings.json").write_text(json.dumps(record, indent=1))
+    return finished
+
+
+PHASES = (  # where one student's grading seconds go, in order
+    "sandbox set-up and clean-up",  # the kernelspec, temporary folders, the cgroups removed (this process)
+    "nbgrader start-up",  # Python, nbgrader's imports, the app and the course's config: until its first log record
+    "pre-processing",  # gradebook records, the locked cells overwritten, checksums, the notebook copied and written
+    "kernel start: sandbox",  # the launcher (cgroups, limits), bwrap, the submission copied into the sandbox
+    "kernel start: ipykernel",  # the kernel's Python and ipykernel, until the guard starts installing
+    "kernel imports",  # what the guard imports and protects (torch, matplotlib, the course's package)
+    "kernel handshake",  # nbclient's kernel_info requests and waits on its channels
+    "notebook cells",  # the submission's cells and the tests, the time nbclient spends between them included
+    "guard restore",  # the grading state put back before each test cell
+    "kernel shutdown",
+    "scoring and writing",  # nbgrader's preprocessors after execution, the gradebook, the graded notebook, exit
+    "not broken down",  # what a run that stopped early (killed, kernel not started) leaves unattributed
+)
+
+
+def grading_phases(times: dict[str, float], records: list, executions: list[dict]) -> dict[str, float]:
+    """Seconds per phase of :data:`PHASES`, from this process's ``times``, nbgrader's timed log ``records`` and
+    ``executions``, what `GuardedExecute` recorded of each notebook it executed (times since the epoch)."""
+    seconds = dict.fromkeys(PHASES, 0.0)
+    seconds["sandbox set-up and clean-up"] = (times["spawned"] - times["began"]) + (times["ended"] - times["exited"])
+    logged = next((stamp for _level, stamp, _message in records if stamp is not None), None)
+    complete = [execution for execution in executions if None not in execution.values()]
+    if logged is None or not complete or len(complete) < len(executions):
+        seconds["not broken down"] = times["exited"] - times["spawned"]
+        return seconds
+    seconds["nbgrader start-up"] = logged - times["spawned"]
+    moment = logged
+    for execution in complete:  # between notebooks: the next one's pre-processing
+        seconds["pre-processing"] += execution["start"] - moment
+        seconds["kernel start: sandbox"] += execution["process"] - execution["start"]
+        seconds["kernel start: ipykernel"] += execution["install"] - execution["process"]
+        seconds["kernel imports"] += execution["installed"] - execution["install"]
+        seconds["kernel handshake"] += execution["first_cell"] - execution["installed"]
+        seconds["notebook cells"] += execution["last_cell_end"] - execution["first_cell"] - execution["restore"]
+        seconds["guard restore"] += execution["restore"]
+        seconds["kernel shutdown"] += execution["end"] - execution["last_cell_end"]
+        moment = execution["end"]
+    seconds["scoring and writing"] = times["exited"] - moment
+    return seconds
 
 
 MAX_LOG_CHARS = 1_000_000
@@ -180,8 +247,16 @@ def _exceptions(traceback: str) -> list[str]:
 
 def log_records(log: str) -> list[tuple[str, str]]:
     """(level, message) of each record in nbgrader's log; a message may span several lines."""
-    parts = LOG_RECORD.split(log)  # text before the first record, then level, message, level, message...
-    return [(level, message.strip()) for level, message in zip(parts[1::2], parts[2::2], strict=True)]
+    return [(level, message) for level, _stamp, message in timed_log_records(log)]
+
+
+def timed_log_records(log: str) -> list[tuple[str, float | None, str]]:
+    """(level, time since the epoch or None, message) of each record in nbgrader's log."""
+    parts = LOG_RECORD.split(log)  # text before the first record, then level, time, message, level, time...
+    return [
+        (level, None if stamp is None else datetime.strptime(stamp, LOG_TIME_FORMAT).timestamp(), message.strip())
+        for level, stamp, message in zip(parts[1::3], parts[2::3], parts[3::3], strict=True)
+    ]
 
 
 def error_message(records: list[tuple[str, str]]) -> str:

@@ -17,9 +17,15 @@ that one bad cell costs only its own points.
 - With ``notebook_timeout``, no cell runs past the notebook's deadline: a cell's time limit is cut to the
   time left, and the cells after the deadline are marked not run (test cells among them score zero), so
   nbgrader still scores what ran instead of the whole notebook being stopped from outside.
+- Where ``GPT_COURSE_GRADING_TIMES`` names a file, a line of JSON is added to it for each notebook: when the
+  kernel started, its guard's imports, the cells and the putting back took (what
+  `autograder.instructor.nbgrader_process.grading_phases` reads).
 """
 
 import ast
+import contextlib
+import json
+import os
 import time
 
 from nbclient.exceptions import DeadKernelError
@@ -32,6 +38,8 @@ SETUP_CELL = "setup"  # the grade id of every assignment's locked first code cel
 GUARD = "__import__('autograder.defences.kernel_guard', fromlist=['install']).install()"
 PASS_MARK = "✔ {name}: passed"  # what autograder.checks.core.Check prints when a check passes
 PUT_BACK_MARK = "grading: put back before this test cell:"
+TIMES_FILE = "GPT_COURSE_GRADING_TIMES"  # environment variable: where to add each notebook's times
+STARTUP_TIMES = "__import__('autograder.defences.kernel_guard', fromlist=['startup_times']).startup_times()"
 KERNEL_DIED = "the kernel died in this cell twice (exit(), a crash or the memory limit); a fresh kernel ran the rest"
 
 
@@ -52,9 +60,18 @@ class GuardedExecute(Execute):
         self._deadline = time.monotonic() + self.notebook_timeout if self.notebook_timeout else None
         self._configured_timeout = self.timeout
         self._ran_cleanly: list[NotebookNode] = []  # setup and solution cells that ran without an error
-        return super().preprocess(nb, resources, km)
+        self._times = {"start": time.time(), "first_cell": None, "last_cell_end": None, "restore": 0.0}
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            self._times["end"] = time.time()
+            if os.environ.get(TIMES_FILE):
+                with open(os.environ[TIMES_FILE], "a") as file:
+                    file.write(json.dumps(self._times) + "\n")
 
     def preprocess_cell(self, cell, resources, index):
+        if self._times["first_cell"] is None:  # the kernel is ready: ask it when it started, before any cell runs
+            self._times.update(self._kernel_startup_times(), first_cell=time.time())
         if cell.cell_type != "code":
             return super().preprocess_cell(cell, resources, index)
         left = None if self._deadline is None else self._deadline - time.monotonic()
@@ -65,14 +82,18 @@ class GuardedExecute(Execute):
         test_cell = utils.is_grade(cell) and not utils.is_solution(cell)
         for attempt in (1, 2):  # a kernel that died just before the cell (exit() ends it late) gets a second try
             try:
+                restoring = time.time()
                 put_back = self._put_back_grading_state() if test_cell else None
+                self._times["restore"] += time.time() - restoring
                 cell, resources = super().preprocess_cell(cell, resources, index)  # this starts the outputs anew
                 break
             except DeadKernelError:
                 self._restart_kernel()
                 if attempt == 2:
                     cell.outputs.append(_error("DeadKernelError", KERNEL_DIED))
+                    self._times["last_cell_end"] = time.time()
                     return cell, resources
+        self._times["last_cell_end"] = time.time()
         if put_back:
             cell.outputs.insert(0, put_back)
         if test_cell:
@@ -80,6 +101,19 @@ class GuardedExecute(Execute):
         elif _is_setup_or_solution(cell) and not any(output.output_type == "error" for output in cell.outputs):
             self._ran_cleanly.append(cell)
         return cell, resources
+
+    def _kernel_startup_times(self) -> dict[str, float | None]:
+        """When the kernel's process started and its guard began and finished installing (times since the epoch)."""
+        times = dict.fromkeys(("process", "install", "installed"))
+        if not os.environ.get(TIMES_FILE):
+            return times
+        reply = self.wait_for_reply(
+            self.kc.execute("", silent=True, store_history=False, user_expressions={"times": STARTUP_TIMES})
+        )
+        result = (reply or {}).get("content", {}).get("user_expressions", {}).get("times", {})
+        with contextlib.suppress(ValueError, SyntaxError):
+            times.update(ast.literal_eval(result.get("data", {}).get("text/plain", "{}")))
+        return times
 
     def _put_back_grading_state(self) -> NotebookNode | None:
         """Put the kernel's grading state back; a ``grading:`` line saying what was changed, or None."""
