@@ -123,7 +123,7 @@ def both(english: str, chinese: str, between: str = " ") -> str:
 
 def label(box: Box) -> str:
     """The box's English and Chinese names on two lines; English alone where no Chinese font is registered."""
-    return box.english if fonts.CJK_FONT is None else f"{box.english}\n{box.chinese}"
+    return both(box.english, box.chinese, "\n")
 
 
 def draw_architecture(config: Mapping | None = None, highlight: str | None = None) -> Figure:
@@ -171,6 +171,7 @@ class Diagram:
         active = self.active(box)
         colour = self.colour(box) if active else "#BBBBBB"
         emphasis = active and self.highlight is not None
+        # a translucent fill and an opaque edge: two patches, since a patch's alpha applies to both
         self.ax.add_patch(
             FancyBboxPatch(
                 (x - width / 2, top - height),
