@@ -1,6 +1,7 @@
 """Checks for assignment 02 (embeddings and data sampling). Visible checks use fixed examples;
 ``*_hidden`` checks compare with the reference on random inputs drawn from ``seed``."""
 
+import itertools
 import math
 import random
 
@@ -9,7 +10,8 @@ from torch import nn
 
 from autograder.checks.core import show
 from autograder.checks.registry import exercise
-from autograder.materials.data.dog_planet import TRANSITIONS, WORDS
+from autograder.materials.data import load_dog_planet
+from autograder.materials.data.dog_planet import ACTIONS, TRANSITIONS, WORDS, clauses, words_of
 from autograder.reference import embeddings as ref
 
 DOG_SENTENCES = [["我", "刚才", "跑步"], ["我", "现在", "吃饭", "睡觉"], ["我", "现在", "跑步", "我", "刚才", "睡觉"]]
@@ -232,6 +234,122 @@ def train_bigram_hidden(check, train_bigram, seed):
         probabilities = torch.softmax(torch.randn(vocab_size, vocab_size, generator=generator) * 1.5, dim=1)
         pairs = _sampled_pairs(generator, probabilities, 1500)
         _check_training(check, train_bigram, pairs, vocab_size, 100, 1.5 * vocab_size)
+
+
+# The dog planet's second-order rule: which action a 现在 clause starts with after a 刚才 clause.
+CLAUSE_SENTENCES = [
+    ["我", "刚才", "跑步", "我", "现在", "吃饭"],
+    ["我", "刚才", "吃饭", "睡觉", "我", "现在", "睡觉", "跑步"],
+    ["我", "现在", "跑步", "我", "现在", "吃饭"],
+    ["我", "刚才", "睡觉"],
+    ["我", "现在", "吃饭"],
+    ["我", "现在", "吃饭", "我", "刚才", "跑步", "我", "现在", "跑步"],
+]
+
+
+def _clause_pairs_counted(sentences, actions, pick):
+    """counts[i, j] of the (action then, action now) pairs that ``pick`` takes from each two neighbouring clauses."""
+    index = {action: i for i, action in enumerate(actions)}
+    counts = torch.zeros(len(actions), len(actions), dtype=torch.int64)
+    for sentence in sentences:
+        for before, now in itertools.pairwise(clauses(sentence)):
+            for then, action in pick(before, now):
+                counts[index[then], index[action]] += 1
+    return counts
+
+
+def _context_mistakes(sentences, actions):
+    """(hint, the counts this classic mistake gives) for the usual ways of conditioning on the wrong words."""
+    one_sentence = [[word for sentence in sentences for word in sentence]]
+
+    def rule(before, now):
+        return [(before[-1], now[2])] if before[1] == "刚才" and now[1] == "现在" else []
+
+    return [
+        (
+            "you counted the first action of the 刚才 clause; the row is its *last* action, the one right "
+            "before 我 现在 (three words back)",
+            _clause_pairs_counted(
+                sentences, actions, lambda b, n: [(b[2], n[2])] if b[1] == "刚才" and n[1] == "现在" else []
+            ),
+        ),
+        (
+            "you counted 现在 clauses after any clause; count only those whose clause just before says 刚才",
+            _clause_pairs_counted(sentences, actions, lambda b, n: [(b[-1], n[2])] if n[1] == "现在" else []),
+        ),
+        (
+            "the time words are swapped: count a 现在 clause (its first action: the column) that follows a "
+            "刚才 clause (its last action: the row)",
+            _clause_pairs_counted(
+                sentences, actions, lambda b, n: [(b[-1], n[2])] if b[1] == "现在" and n[1] == "刚才" else []
+            ),
+        ),
+        (
+            "you counted every action of the 现在 clause; count only its first, the word right after 现在",
+            _clause_pairs_counted(
+                sentences,
+                actions,
+                lambda b, n: [(b[-1], a) for a in n[2:]] if b[1] == "刚才" and n[1] == "现在" else [],
+            ),
+        ),
+        (
+            "you paired the last clause of one sentence with the first of the next: count inside each sentence",
+            _clause_pairs_counted(one_sentence, actions, rule),
+        ),
+        (
+            "rows and columns are swapped: row i is the action just now (刚才), column j the action now (现在)",
+            _clause_pairs_counted(sentences, actions, rule).T,
+        ),
+    ]
+
+
+def _check_context_counts(check, count_now_after_just_now, sentences, actions, described=None):
+    described = described or f"count_now_after_just_now({show(sentences)}, {show(actions)})"
+    got = check.call(count_now_after_just_now, [list(s) for s in sentences], list(actions), description=described)
+    expected = ref.count_now_after_just_now(sentences, actions)
+    hint = (
+        "split each sentence into clauses at 我; for every 现在 clause right after a 刚才 clause, add one to "
+        "counts[index of the 刚才 clause's last action, index of the 现在 clause's first action]; int64"
+    )
+    if type(got) is torch.Tensor and got.shape == expected.shape and got.is_floating_point():
+        hint = "return the counts as int64; bigram_probabilities turns them into probabilities afterwards"
+    elif type(got) is torch.Tensor and got.shape == expected.shape and not torch.equal(got, expected):
+        hint = next((why for why, counts in _context_mistakes(sentences, actions) if torch.equal(got, counts)), hint)
+    check.tensor(got, expected, f"the counts of {described}", hint=hint)
+
+
+@exercise
+def count_now_after_just_now(check, count_now_after_just_now):
+    _check_context_counts(check, count_now_after_just_now, CLAUSE_SENTENCES, list(ACTIONS))
+
+
+def _random_clause_sentences(rng, actions):
+    """Sentences of 1-4 clauses, each 我, a time word and 1-3 actions."""
+    return [
+        [
+            word
+            for _ in range(rng.randint(1, 4))
+            for word in ["我", rng.choice(("刚才", "现在")), *rng.choices(actions, k=rng.choice((1, 1, 1, 2, 2, 3)))]
+        ]
+        for _ in range(rng.randint(1, 15))
+    ]
+
+
+@count_now_after_just_now.hidden
+def count_now_after_just_now_hidden(check, count_now_after_just_now, seed):
+    rng = random.Random(seed)
+    for _ in range(10):
+        actions = rng.sample(["吃饭", "睡觉", "跑步", "eat", "sleep", "run", "dig"], rng.randint(1, 7))
+        _check_context_counts(check, count_now_after_just_now, _random_clause_sentences(rng, actions), actions)
+    _check_context_counts(check, count_now_after_just_now, [["我", "现在", "吃饭"]], list(ACTIONS))  # nothing to count
+    corpus = [words_of(line) for line in load_dog_planet().splitlines()]
+    _check_context_counts(
+        check,
+        count_now_after_just_now,
+        corpus,
+        list(ACTIONS),
+        "count_now_after_just_now(the dog-planet corpus, ACTIONS)",
+    )
 
 
 def _check_windows(check, dataset_class, token_ids, max_length, stride):

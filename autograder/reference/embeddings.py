@@ -7,6 +7,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from autograder.defences.reference_lock import reference
+from autograder.materials.data.dog_planet import clauses
 
 
 @reference
@@ -119,3 +120,16 @@ def train_bigram(pairs: torch.Tensor, vocab_size: int, steps: int, lr: float) ->
         optimizer.step()
         losses.append(loss.item())
     return model, losses
+
+
+@reference
+def count_now_after_just_now(sentences: list[list[str]], actions: list[str]) -> torch.Tensor:
+    """counts[i, j] = how often a 现在 clause starts with actions[j] right after a 刚才 clause of the same
+    sentence that ended with actions[i] (int64): the counts of the dog-planet rule a bigram cannot see."""
+    index = {action: i for i, action in enumerate(actions)}
+    counts = torch.zeros(len(actions), len(actions), dtype=torch.int64)
+    for sentence in sentences:
+        for before, now in itertools.pairwise(clauses(sentence)):
+            if before[1] == "刚才" and now[1] == "现在":
+                counts[index[before[-1]], index[now[2]]] += 1
+    return counts

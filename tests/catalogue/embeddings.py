@@ -29,6 +29,18 @@ TRAIN_BIGRAM = (  # a correct loop, for the bugs below to break
     "        loss.backward()\n        opt.step()\n        losses.append(loss.item())\n    return model, losses"
 )
 
+COUNT_CONTEXT = (  # a correct count of the dog-planet rule, for the bugs below to break
+    "def count_now_after_just_now(sentences, actions):\n"
+    "    counts = torch.zeros(len(actions), len(actions), dtype=torch.int64)\n"
+    "    for s in sentences:\n"
+    "        starts = [i for i, w in enumerate(s) if w == '我']\n"
+    "        clauses = [s[a:b] for a, b in zip(starts, starts[1:] + [len(s)])]\n"
+    "        for before, now in zip(clauses, clauses[1:]):\n"
+    "            if before[1] == '刚才' and now[1] == '现在':\n"
+    "                counts[actions.index(before[-1]), actions.index(now[2])] += 1\n"
+    "    return counts"
+)
+
 VALID = [
     (
         "count_bigrams",
@@ -89,6 +101,25 @@ VALID = [
         "        batch = pairs[torch.randperm(len(pairs))[: len(pairs) // 4]]\n        opt.zero_grad()\n"
         "        loss = nn.functional.cross_entropy(model(batch[:, 0]), batch[:, 1])\n"
         "        loss.backward()\n        opt.step()\n        losses.append(loss.item())\n    return model, losses",
+    ),
+    (  # word by word: the action three back, if its clause says 刚才
+        "count_now_after_just_now",
+        "def count_now_after_just_now(sentences, actions):\n"
+        "    c = torch.zeros(len(actions), len(actions), dtype=torch.long)\n"
+        "    for s in sentences:\n        for i, w in enumerate(s):\n"
+        "            if w == '现在' and i >= 4:\n"
+        "                k = max(j for j in range(i - 1) if s[j] == '我')\n"
+        "                if s[k + 1] == '刚才':\n"
+        "                    c[actions.index(s[i - 2]), actions.index(s[i + 1])] += 1\n    return c",
+    ),
+    (  # a regular expression over the sentence as text, then a Counter
+        "count_now_after_just_now",
+        "import re\nfrom collections import Counter\n"
+        "def count_now_after_just_now(sentences, actions):\n"
+        "    pairs = Counter()\n    for s in sentences:\n"
+        "        for m in re.finditer(r'刚才 ((?:(?!我 )\\S+ )+)我 现在 (\\S+)', ' '.join(s)):\n"
+        "            pairs[m[1].split()[-1], m[2]] += 1\n"
+        "    return torch.tensor([[pairs[a, b] for b in actions] for a in actions], dtype=torch.int64)",
     ),
     ("SlidingWindowDataset", ""),
     (
@@ -187,6 +218,56 @@ BUGGY = [
         "train_bigram",
         TRAIN_BIGRAM.replace("losses.append(loss.item())", "losses.append(loss)"),
         "loss.item()",
+    ),
+    (  # the 刚才 clause's first action
+        "count_now_after_just_now",
+        COUNT_CONTEXT.replace("before[-1]", "before[2]"),
+        "*last* action",
+    ),
+    (  # any clause before, 刚才 or not
+        "count_now_after_just_now",
+        COUNT_CONTEXT.replace("before[1] == '刚才' and ", ""),
+        "after any clause",
+    ),
+    (  # the time words swapped
+        "count_now_after_just_now",
+        COUNT_CONTEXT.replace("'刚才' and now[1] == '现在'", "'现在' and now[1] == '刚才'"),
+        "time words are swapped",
+    ),
+    (  # every action of the 现在 clause
+        "count_now_after_just_now",
+        COUNT_CONTEXT.replace(
+            "                counts[actions.index(before[-1]), actions.index(now[2])] += 1\n",
+            "                for a in now[2:]:\n                    counts[actions.index(before[-1]), actions.index(a)] += 1\n",
+        ),
+        "every action of the 现在 clause",
+    ),
+    (  # all sentences as one
+        "count_now_after_just_now",
+        COUNT_CONTEXT.replace("    for s in sentences:\n", "    for s in [[w for s in sentences for w in s]]:\n"),
+        "inside each sentence",
+    ),
+    (  # row = the action now
+        "count_now_after_just_now",
+        COUNT_CONTEXT.replace(
+            "counts[actions.index(before[-1]), actions.index(now[2])]",
+            "counts[actions.index(now[2]), actions.index(before[-1])]",
+        ),
+        "rows and columns are swapped",
+    ),
+    (  # conditioned on the wrong word: three back counting from 现在, not from the action after it
+        "count_now_after_just_now",
+        "def count_now_after_just_now(sentences, actions):\n"
+        "    c = torch.zeros(len(actions), len(actions), dtype=torch.long)\n"
+        "    for s in sentences:\n        for i in range(3, len(s) - 1):\n"
+        "            if s[i] == '现在' and s[i - 3] in actions:\n"
+        "                c[actions.index(s[i - 3]), actions.index(s[i + 1])] += 1\n    return c",
+        "split each sentence into clauses",
+    ),
+    (  # probabilities instead of counts
+        "count_now_after_just_now",
+        COUNT_CONTEXT.replace("    return counts", "    return counts / counts.sum(1, keepdim=True).clamp(min=1)"),
+        "as int64",
     ),
     (
         "SlidingWindowDataset",
