@@ -55,6 +55,75 @@ def MultiHeadAttentionWrapper_hidden(check, wrapper_class, seed):
     check_dropout(check, module, expected, torch.randn(2, 7, 4), described, where=hint, **TOLERANCE)
 
 
+PREVIOUS_SHARE = 0.9  # of each token's attention, on the token just before it
+
+
+def _check_previous_token(check, previous_token_query, num_tokens: int) -> None:
+    got = check.call(previous_token_query, num_tokens, description=f"previous_token_query({num_tokens})")
+    if type(got) not in (torch.Tensor, nn.Parameter) or got.shape != (num_tokens,) * 2 or not got.is_floating_point():
+        check.fail(
+            f"previous_token_query({num_tokens}) must return a float tensor of shape ({num_tokens}, {num_tokens})",
+            expected=f"a float tensor of shape ({num_tokens}, {num_tokens})",
+            got=show(got),
+            hint="one row per query position, one column per key position: entry (i, j) is how strongly "
+            "position i looks for position j",
+        )
+    looks_for = got.detach().float()
+    # keys are the one-hot positions as they are (W_key = identity), so the scores are W_query / √d_k
+    future = torch.ones(num_tokens, num_tokens, dtype=torch.bool).triu(diagonal=1)
+    weights = torch.softmax((looks_for / num_tokens**0.5).masked_fill(future, float("-inf")), dim=-1)
+    for position in range(1, num_tokens):
+        on_previous = float(weights[position, position - 1])
+        if not on_previous >= PREVIOUS_SHARE:
+            strongest = int(weights[position].argmax())  # ties: the first
+            check.fail(
+                f"previous_token_query({num_tokens}): token {position} puts {on_previous:.3f} of its attention on "
+                f"token {position - 1}, the one just before it",
+                expected=f"at least {PREVIOUS_SHARE} on token {position - 1}, for every token from 1 on",
+                got=f"row {position} of the weights: most on token {strongest} "
+                f"({float(weights[position, strongest]):.3f}); W_query[{position}] = "
+                + str([round(value, 2) for value in looks_for[position].tolist()][:12]),
+                hint=_previous_hint(looks_for, position, num_tokens),
+            )
+
+
+def _previous_hint(looks_for, position: int, num_tokens: int) -> str:
+    """Name the cause of a token that does not look one step back."""
+    row = looks_for[position]
+    if position + 1 < num_tokens and float(row[position + 1]) > float(row[: position + 1].max()):
+        return (
+            f"W_query[{position}, {position + 1}] looks for the next token, which the causal mask hides, so the row "
+            "spreads its weight over the tokens it can see: put the large entries below the diagonal, "
+            "W_query[i, i - 1] (torch.diag(..., diagonal=-1))"
+        )
+    others = [j for j in range(position + 1) if j != position - 1]  # the other tokens it can see
+    rival = max(others, key=lambda j: float(row[j]))
+    if float(row[position - 1]) <= float(row[rival]):
+        if rival == position and float(row[position]) > float(row[position - 1]):
+            return "the diagonal makes each token look for itself: the entry that matters is W_query[i, i - 1]"
+        return (
+            f"W_query[{position}, {position - 1}] is not above W_query[{position}, {rival}]: off by one? "
+            "Each row i needs its largest entry at column i - 1"
+        )
+    return (
+        f"the right entry, not strong enough: the scores are divided by √d_k = √{num_tokens} = {num_tokens**0.5:.1f}, "
+        f"and token {position} has {position} other tokens to share with; make W_query[i, i - 1] larger, in "
+        "proportion to √num_tokens"
+    )
+
+
+@exercise
+def previous_token_query(check, previous_token_query):
+    for num_tokens in (7, 16):
+        _check_previous_token(check, previous_token_query, num_tokens)
+
+
+@previous_token_query.hidden
+def previous_token_query_hidden(check, previous_token_query, seed):
+    for num_tokens in (1, 2, 3, 5, 32, 64):
+        _check_previous_token(check, previous_token_query, num_tokens)
+
+
 def _check_mha(
     check, mha_class, d_in, d_out, context_length, num_heads, batch, tokens, qkv_bias, name="MultiHeadAttention"
 ):

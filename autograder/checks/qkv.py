@@ -111,7 +111,7 @@ def _check_verb_query(check, verb_query, w_key: torch.Tensor, described: str):
     if type(got) not in (torch.Tensor, nn.Parameter) or got.shape != w_key.shape or not got.is_floating_point():
         check.fail(
             f"verb_query must return a float tensor shaped like w_key ({described})",
-            expected=f"tensor of shape {tuple(w_key.shape)}",
+            expected=f"a float tensor of shape {tuple(w_key.shape)}",
             got=show(got),
             hint="queries and keys are compared by dot products, so W_query maps 3 features to d_k like W_key: "
             + PSEUDO_INVERSE_HINT,

@@ -191,6 +191,15 @@ class MultiHeadAttentionWrapper(nn.Module):
 
 
 @reference
+def previous_token_query(num_tokens: int) -> torch.Tensor:
+    """W_query (tokens, tokens) over one-hot positions, keys the positions as they are: i looks for i − 1.
+
+    Scores are W_query / √num_tokens; a margin of 10 after that scaling leaves the other tokens e^-10 each.
+    """
+    return torch.diag(torch.full((num_tokens - 1,), 10 * num_tokens**0.5), diagonal=-1)
+
+
+@reference
 class MultiHeadAttention(nn.Module):
     """Causal multi-head attention with one projection each for Q, K, V, split into heads, and an output projection."""
 

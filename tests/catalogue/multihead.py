@@ -77,6 +77,15 @@ VALID = [
             "        return torch.cat(outs, dim=2)"
         ),
     ),
+    (  # the identity rolled one column left: row 0 looks for the last position, which the mask hides anyway
+        "previous_token_query",
+        "def previous_token_query(n):\n    return 50.0 * n ** 0.5 * torch.eye(n).roll(-1, dims=1)",
+    ),
+    (  # a loop, a constant strength large enough for every size, and a dislike of itself
+        "previous_token_query",
+        "def previous_token_query(n):\n    w = torch.zeros(n, n)\n    for i in range(1, n):\n"
+        "        w[i, i - 1], w[i, i] = 100.0, -5.0\n    return w",
+    ),
     ("MultiHeadAttention", MHA.format(split=SPLIT, attend=ATTEND, merge=MERGE)),
     (
         "MultiHeadAttention",
@@ -118,7 +127,25 @@ VALID = [
     ),
 ]
 
+PREVIOUS = "def previous_token_query(n):\n    return {strength} * torch.diag(torch.ones(n - 1), diagonal={diagonal})"
+
 BUGGY = [
+    (  # looks for the next token, which the causal mask hides
+        "previous_token_query",
+        PREVIOUS.format(strength="10 * n ** 0.5", diagonal=1),
+        "looks for the next token",
+    ),
+    ("previous_token_query", "def previous_token_query(n):\n    return 10 * n ** 0.5 * torch.eye(n)", "itself"),
+    (
+        "previous_token_query",
+        PREVIOUS.format(strength="10 * n ** 0.5", diagonal=-2).replace("n - 1", "n - 2"),
+        "off by one",
+    ),
+    (  # strong enough for 7 tokens, not once the scores are divided by √16 and shared among 15
+        "previous_token_query",
+        PREVIOUS.format(strength="8.0", diagonal=-1),
+        "√num_tokens",
+    ),
     ("MultiHeadAttentionWrapper", WRAPPER.format(body="return sum(head(x) for head in self.heads)"), "concatenate"),
     (  # one head object repeated: every head has the same weights
         "MultiHeadAttentionWrapper",
