@@ -96,6 +96,9 @@ def graded(tmp_path_factory):
     )
     submit(course, "setup_without_metadata", ASSIGNMENT, no_setup)
 
+    figure = "import matplotlib.pyplot as plt\nplt.plot([0, 1])\nplt.show()"  # the inline backend registers a callback
+    submit(course, "draws_a_figure", ASSIGNMENT, with_plain_cell_after(full, "setup", figure))
+
     for name, source in TRICKS.items():
         submit(course, name, ASSIGNMENT, completed_release(ASSIGNMENT, {"softmax_naive": source}))
     outcomes = {outcome.student: outcome for outcome in autograde.autograde(course, ASSIGNMENT)}
@@ -142,6 +145,12 @@ def test_a_setup_cell_without_its_metadata_is_put_back(graded):
     scores = cell_scores(course, ASSIGNMENT, "setup_without_metadata")
     assert scores["test_softmax_naive"] == scores["hidden_softmax_naive"] == 0
     assert any("put back the deleted cell 'setup'" in p for p in outcomes["setup_without_metadata"].problems)
+
+
+def test_a_notebook_that_draws_is_not_flagged(graded):
+    _, outcomes = graded
+    assert full_marks(outcomes["draws_a_figure"])
+    assert outcomes["draws_a_figure"].problems == []
 
 
 @pytest.mark.parametrize("trick", TRICKS)

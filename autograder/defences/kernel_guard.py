@@ -315,6 +315,7 @@ def _restore_kernel_state() -> list[str]:
                 setattr(owner, name, saved_list)
                 changed.append(f"IPython {name}")
         callbacks = shell.events.callbacks
+        _accept_matplotlib(callbacks)
         if {event: list(items) for event, items in callbacks.items()} != _saved_state["events"]:
             callbacks.clear()
             callbacks.update({event: list(items) for event, items in _saved_state["events"].items()})
@@ -330,6 +331,22 @@ def _restore_kernel_state() -> list[str]:
         torch._C._pop_torch_dispatch_stack()
         changed.append("a torch dispatch mode")
     return changed
+
+
+MATPLOTLIB_CALLBACKS = (  # what pyplot and the inline backend register on post_execute when a notebook first draws
+    ("matplotlib.pyplot", "_draw_all_if_interactive"),
+    ("matplotlib_inline.backend_inline", "flush_figures"),
+)
+
+
+def _accept_matplotlib(callbacks: dict[str, list]) -> None:
+    """Keep the callbacks with which matplotlib shows a notebook's figures: they are no student's change (without
+    this, every notebook that draws a figure was flagged for review)."""
+    saved = _saved_state["events"].setdefault("post_execute", [])
+    for module, name in MATPLOTLIB_CALLBACKS:
+        callback = getattr(sys.modules.get(module), name, None)
+        if callback is not None and callback in callbacks.get("post_execute", []) and callback not in saved:
+            saved.append(callback)
 
 
 def _stop_notebook_threads(attempts: int = 20) -> tuple[int, int]:
