@@ -9,6 +9,7 @@ import nbformat
 from nbgrader.api import Gradebook
 
 from autograder.instructor import build, nbgrader_process
+from autograder.instructor.gradebook import gradebook_url
 from tests.checkout import TREE
 
 
@@ -52,7 +53,7 @@ def submit(course: Path, student: str, assignment: str, notebook: nbformat.Noteb
 
 def cell_scores(course: Path, assignment: str, student: str) -> dict[str, float]:
     """Points per graded cell (grade id -> score) from the gradebook."""
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+    with Gradebook(gradebook_url(course)) as gradebook:
         submission = gradebook.find_submission(assignment, student)
         return {grade.name: grade.score for notebook in submission.notebooks for grade in notebook.grades}
 

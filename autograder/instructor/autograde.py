@@ -3,8 +3,8 @@
 Before nbgrader runs, every submitted notebook is checked and repaired where that is safe
 (`autograder.defences.notebook_repair`), and code that reaches for the machinery of grading is
 flagged for review (`autograder.defences.tamper_scan`). nbgrader then grades the class (it restores
-locked test cells and kernels itself), one student at a time or several at a time
-(`autograder.instructor.parallel_execution`), in guarded kernels
+locked test cells and kernels itself), one student at a time in the course, or as Dask tasks on a cluster of
+this machine's processes or of other machines (`autograder.instructor.parallel_execution`), in guarded kernels
 (`autograder.preprocessors.guarded_execute`), and each student gets one outcome line: graded with a
 score, or not graded and why. nbgrader's log of each student's grading is kept in
 ``reports/logs/<assignment>/<student>.log``; a student it could not grade gets its reason from there.
@@ -26,6 +26,7 @@ from autograder.defences.sandbox import Limits
 from autograder.defences.tamper_scan import reaching_code
 from autograder.instructor import parallel_execution
 from autograder.instructor.errors import CourseError
+from autograder.instructor.gradebook import gradebook_exists, gradebook_url
 from autograder.instructor.nbgrader_process import autograde_student, failure_reason
 from autograder.preprocessors.guarded_execute import PUT_BACK_MARK
 
@@ -52,6 +53,7 @@ def autograde(
     memory_gb: float = 4,
     cell_timeout: int | None = None,
     workers: int = 1,
+    scheduler: str | None = None,
     sandboxed: bool = True,
     max_processes: int = Limits.max_processes,
     disk_gb: float = Limits.disk_bytes / 1024**3,
@@ -66,15 +68,16 @@ def autograde(
     every outcome says so. Each process may use at most ``memory_gb`` of address space too. No cell runs
     past ``notebook_timeout`` seconds, and what ran is graded; a student's grading still running
     ``HARD_LIMIT_MARGIN`` seconds later is stopped and not graded. ``cell_timeout`` overrides the course's
-    per-cell limit. With more than one of ``workers``, that many students are executed at a time
-    (`autograder.instructor.parallel_execution`). ``progress`` gets a line per student as the work goes on.
+    per-cell limit. One student at a time is graded in the course itself, as nbgrader does; with more than one of
+    ``workers``, or a Dask ``scheduler``'s address, each student is a Dask task on a LocalCluster of that many
+    processes or on that cluster (`autograder.instructor.parallel_execution`). ``progress`` gets a line per student as the work goes on.
     """
     if sandboxed and (reason := sandbox.available()):
         raise CourseError(f"{reason}; grade with --no-sandbox to rely on the in-kernel guard alone")
     submitted = sorted(path for path in (course / "submitted").glob(f"*/{assignment}") if path.is_dir())
     if not submitted:
         raise CourseError(f"no submissions for {assignment} in {course / 'submitted'}")
-    if not (course / "gradebook.db").is_file():
+    if not gradebook_exists(course):
         raise CourseError(f"{course} has no gradebook yet: generate {assignment} first (gpt-course release)")
     outcomes = [Outcome(path.parent.name) for path in submitted]
     released = {
@@ -100,19 +103,33 @@ def autograde(
     }
     students = [outcome.student for outcome in outcomes]
     logs = log_directory(course, assignment)
-    if workers > 1:
-        finished = parallel_execution.execute_and_score(
-            course, assignment, students, workers=workers, options=options, progress=progress, logs=logs, **limits
+    if workers > 1 or scheduler:
+        finished, lost = parallel_execution.execute_and_score(
+            course,
+            assignment,
+            students,
+            workers=workers,
+            scheduler=scheduler,
+            options=options,
+            progress=progress,
+            logs=logs,
+            **limits,
         )
     else:
-        finished = _autograde_one_at_a_time(
-            course, assignment, students, options=options, progress=progress, logs=logs, **limits
+        finished, lost = (
+            _autograde_one_at_a_time(
+                course, assignment, students, options=options, progress=progress, logs=logs, **limits
+            ),
+            {},
         )
     for outcome in outcomes:
         if not sandboxed:
             outcome.problems.append(
                 "graded without a sandbox (--no-sandbox): only the in-kernel guard stood in the way"
             )
+        if outcome.student in lost:
+            outcome.problems.append(f"not graded: {lost[outcome.student]}")
+            continue
         if not finished[outcome.student]:
             outcome.problems.append(
                 f"grading took longer than {notebook_timeout + HARD_LIMIT_MARGIN:g} s and was stopped; it scores zero"
@@ -157,7 +174,7 @@ def log_directory(course: Path, assignment: str) -> Path:
 
 
 def _record_score(course: Path, assignment: str, outcome: Outcome, finished: bool, log: Path) -> None:
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+    with Gradebook(gradebook_url(course)) as gradebook:
         try:
             submission = gradebook.find_submission(assignment, outcome.student)
         except MissingEntry:

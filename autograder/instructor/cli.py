@@ -4,7 +4,9 @@
   gpt-course release NN_name --exchange DIR          generate the student version if needed, release it
   gpt-course collect NN_name --exchange DIR          collect the newest submission of each student
   gpt-course collect NN_name --zip FILE              collect <student>_<anything>_<NN_name>.ipynb files from a zip
-  gpt-course autograde NN_name [--workers N]         grade every submission, each in a sandbox with limits
+  gpt-course autograde NN_name [--workers N | --scheduler ADDRESS]
+                                                     grade every submission, each in a sandbox with limits; several
+                                                     at a time on Dask: N local processes, or a Dask cluster
   gpt-course feedback NN_name                        feedback HTML for every graded student, hidden tests hidden
   gpt-course export --to FILE.csv                    one row of grades per student and assignment
   gpt-course report                                  score figure, pass rate per test, flagged submissions
@@ -19,12 +21,15 @@ with one line that says why.
 
 import argparse
 import functools
+import os
 import sys
 from pathlib import Path
 
 from autograder.defences.sandbox import Limits
 from autograder.instructor import autograde, build, exchange, feedback, lms_zip, report, selfgrade
 from autograder.instructor.errors import BadArgument, CourseError
+from autograder.instructor.gradebook import gradebook_exists
+from autograder.instructor.parallel_execution import SCHEDULER_VARIABLE
 
 _progress = functools.partial(print, flush=True)  # a line as each step is done, also when piped into a file
 
@@ -98,8 +103,17 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="grade without the operating-system sandbox (where none can start): the in-kernel guard only",
     )
-    command.add_argument(
-        "--workers", type=_positive, default=1, help="students executed at a time, each in a scratch course (default 1)"
+    parallel = command.add_mutually_exclusive_group()
+    parallel.add_argument(
+        "--workers",
+        type=_positive,
+        help="students graded at a time on this machine, by a Dask LocalCluster of that many processes (default 1: "
+        "one after the other in the course, as nbgrader does)",
+    )
+    parallel.add_argument(
+        "--scheduler",
+        help=f"grade on the Dask cluster whose scheduler is at this address, e.g. tcp://10.0.0.5:8786 (default: "
+        f"${SCHEDULER_VARIABLE} when set and --workers is not given)",
     )
     command.set_defaults(run=_autograde)
 
@@ -211,7 +225,9 @@ def _autograde(args) -> None:
         notebook_timeout=args.notebook_timeout,
         cell_timeout=args.cell_timeout,
         memory_gb=args.memory_gb,
-        workers=args.workers,
+        workers=args.workers or 1,
+        # the command line wins over the environment: --workers N grades on this machine
+        scheduler=args.scheduler or (None if args.workers else os.environ.get(SCHEDULER_VARIABLE) or None),
         sandboxed=not args.no_sandbox,
         max_processes=args.processes,
         disk_gb=args.disk_gb,
@@ -258,7 +274,7 @@ def _selfgrade(args) -> None:
 
 
 def _require_gradebook(course: Path) -> None:
-    if not (course / "gradebook.db").is_file():
+    if not gradebook_exists(course):
         raise CourseError(f"{course} has no gradebook yet: autograde first")
 
 

@@ -15,6 +15,7 @@ from traitlets.config.loader import PyFileConfigLoader
 
 from autograder.defences.notebook_repair import notebook_problem, unreadable_notebooks
 from autograder.instructor.errors import BadArgument, CourseError
+from autograder.instructor.gradebook import gradebook_exists, gradebook_url, shown
 from autograder.instructor.nbgrader_process import run_nbgrader
 
 SUBMISSION_MESSAGES = ("Collecting submission: ", "Updating submission: ", "No newer submission to collect: ")
@@ -50,7 +51,7 @@ def release(
                 raise CourseError(f"{problem} in {notebook.parent}")
         progress(f"generating the student version of {assignment} (nbgrader generate_assignment)")
         run_nbgrader(course, "generate_assignment", assignment, "--force")
-        progress(f"wrote {course / 'release' / assignment} and recorded {assignment} in {course / 'gradebook.db'}")
+        progress(f"wrote {course / 'release' / assignment} and recorded {assignment} in {shown(gradebook_url(course))}")
     if not exchange.is_dir():
         exchange.mkdir(parents=True)
         os.chmod(exchange, 0o777)  # students submit into it under their own accounts
@@ -91,9 +92,9 @@ def collect(
 
 def _generated(course: Path, assignment: str) -> bool:
     """Whether the assignment has a student version and is known to the gradebook."""
-    if not (course / "release" / assignment).is_dir() or not (course / "gradebook.db").is_file():
+    if not (course / "release" / assignment).is_dir() or not gradebook_exists(course):
         return False
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+    with Gradebook(gradebook_url(course)) as gradebook:
         try:
             gradebook.find_assignment(assignment)
         except MissingEntry:

@@ -11,6 +11,7 @@ matplotlib.use("Agg")  # the report is written to files; no display needed
 import matplotlib.pyplot as plt
 from nbgrader.api import Gradebook
 
+from autograder.instructor.gradebook import gradebook_url
 from autograder.instructor.nbgrader_process import run_nbgrader
 
 
@@ -25,7 +26,7 @@ def export_grades(course: Path, path: Path) -> int:
 def gradebook_statistics(course: Path) -> dict:
     """Scores per assignment and pass rates per graded cell, from the gradebook."""
     scores, passes = {}, {}
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+    with Gradebook(gradebook_url(course)) as gradebook:
         for assignment in gradebook.assignments:
             scores[assignment.name] = []
             for submission in assignment.submissions:

@@ -23,6 +23,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from autograder.instructor import autograde
 from autograder.instructor.build import CourseTree
 from autograder.instructor.errors import BadArgument, CourseError
+from autograder.instructor.gradebook import gradebook_url
 from autograder.instructor.nbgrader_process import run_nbgrader
 
 STUDENT = "you"
@@ -77,6 +78,9 @@ def selfgrade(
         course = Path(scratch_root) / "course"
         course.mkdir()
         shutil.copy(tree.course / "nbgrader_config.py", course)
+        scratch_gradebook = f"sqlite:///{course / 'gradebook.db'}"  # whatever gradebook the course's config names
+        with open(course / "nbgrader_config.py", "a") as config:
+            config.write(f"\nc.CourseDirectory.db_url = {scratch_gradebook!r}\n")
         shutil.copytree(
             tree.course / "source" / assignment,
             course / "source" / assignment,
@@ -102,7 +106,7 @@ def selfgrade(
 
 def _scores(course: Path, assignment: str) -> dict[str, tuple[float, float]]:
     """Grade id -> (score, max score) of every graded cell, from the scratch gradebook."""
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+    with Gradebook(gradebook_url(course)) as gradebook:
         try:
             submission = gradebook.find_submission(assignment, STUDENT)
         except MissingEntry:
