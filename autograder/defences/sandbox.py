@@ -21,7 +21,10 @@ Where bwrap cannot start (no user namespaces, not Linux) :func:`available` says 
 """
 
 import argparse
+import atexit
 import contextlib
+import functools
+import importlib.util
 import json
 import os
 import re
@@ -30,6 +33,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -40,6 +44,7 @@ SUBMISSION = "/.submission"  # where the kernel sees the folder's original files
 # The kernel's own temporary directory, in the private /tmp but apart from it: the folders leading to the
 # notebook's folder (a course kept under /tmp) stay outside what the in-kernel guard lets it write.
 SCRATCH = "/tmp/kernel"
+FONT_LIST = "/.matplotlib"  # where the kernel sees the font list built for it (:func:`matplotlib_cache`), to copy it
 
 
 @dataclass(frozen=True)
@@ -128,6 +133,8 @@ def bwrap_argv(folder: Path, runtime: Path, limits: Limits, command: list[str]) 
     ]  # readable by uid 0, which the kernel still is
     for path in dict.fromkeys(p.resolve() for p in environment):
         argv += ["--ro-bind", str(path), str(path)]
+    if (font_list := matplotlib_cache()) and font_list.is_dir():
+        argv += ["--ro-bind", str(font_list), FONT_LIST]
     argv += [
         "--bind",
         str(runtime),
@@ -154,8 +161,34 @@ def bwrap_argv(folder: Path, runtime: Path, limits: Limits, command: list[str]) 
         "MPLCONFIGDIR",
         f"{SCRATCH}/matplotlib",
     ]
-    copy_then_run = f'mkdir -p {SCRATCH} && cp -R {SUBMISSION}/. . && exec "$@"'
+    copy = f"mkdir -p {SCRATCH} && cp -R {SUBMISSION}/. ."
+    copy += f" && cp -R {FONT_LIST} {SCRATCH}/matplotlib" if font_list else ""
+    copy_then_run = f'{copy} && exec "$@"'
     return [*argv, "/bin/sh", "-c", copy_then_run, "sh", *command]
+
+
+@functools.cache
+def matplotlib_cache() -> Path | None:
+    """A matplotlib configuration folder that holds the font list a kernel would build, made once per process.
+
+    A kernel's MPLCONFIGDIR starts empty, and matplotlib's first import then looks for every font on the system
+    again (fc-list, reading each font file: a few tenths of a second at every kernel start). Built here with
+    what the sandbox sees (the same system and environment, no home folder), a copy spares each kernel that.
+    None where matplotlib is not installed or the list could not be built."""
+    if importlib.util.find_spec("matplotlib") is None:
+        return None
+    folder = Path(tempfile.mkdtemp(prefix="gpt-course-matplotlib-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    (folder / "home").mkdir()
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(folder / "home"),
+        "MPLCONFIGDIR": str(folder / "config"),
+    }
+    built = subprocess.run(
+        [sys.executable, "-c", "import matplotlib.font_manager"], env=environment, capture_output=True
+    )
+    return folder / "config" if built.returncode == 0 and any((folder / "config").glob("fontlist-*.json")) else None
 
 
 def _package_source() -> Path:
@@ -208,10 +241,14 @@ def nbgrader_settings(directory: Path, name: str) -> tuple[list[str], dict[str, 
     # The connection file must be named: by default jupyter_client makes one with mkstemp (in the host's
     # TMPDIR, which the kernel cannot see) and puts the ipc sockets at "kernel-ipc-N", relative to the cwd.
     # Named, the sockets are <runtime>/kernel-ipc-N, in the one directory both sides see.
+    # A kernel that has run its last cell is killed rather than asked to shut down (its Python would first tear
+    # torch down, for nothing): killing the launcher ends bwrap and its pid namespace, every process the student
+    # started with it, and cleanup() removes what the launcher could not.
     options = [
         f"--Execute.kernel_name={name}",
         "--KernelManager.transport=ipc",
         f"--KernelManager.connection_file={directory / 'runtime' / 'kernel.json'}",
+        "--Execute.shutdown_kernel=immediate",
     ]
     environment = {
         "JUPYTER_PATH": os.pathsep.join(filter(None, [str(directory), os.environ.get("JUPYTER_PATH")])),
