@@ -6,9 +6,11 @@ Student i hands in, for every assignment (default: every one with a classic bug 
 tests/catalogue/notebook_bugs.py), the solution (i % 3 == 0), the untouched student notebook
 (i % 3 == 1) or the classic bug (i % 3 == 2). Two copies of one course grade the class with
 `autograde.autograde`: one at a time, and with ``--workers`` at a time. The script prints seconds
-per submission for both, wall-clock and CPU (nbgrader's and its kernels': on a machine shared with
-other work the wall-clock speed-up depends on the cores left free), and exits 1 unless the
-outcomes, the exported grades and every cell's score are equal.
+per submission for both, wall-clock and CPU (on a machine shared with other work the wall-clock
+speed-up depends on the cores left free), and exits 1 unless the outcomes, the exported grades and
+every cell's score are equal. CPU counts the processes this one waited for: nbgrader's and, with
+workers, the workers'; a sandboxed kernel is killed after its last cell, and a killed process's
+children report their CPU time to nobody, so the kernels' CPU is not in it.
 
 For each assignment it then prints where a submission's seconds went, per phase of one student's grading
 (`autograder.instructor.nbgrader_process.PHASES`, from the ``<student>.timings.json`` that grading writes
@@ -155,6 +157,9 @@ def main() -> None:
             totals = [total + figure for total, figure in zip(totals, figures, strict=True)]
             same = parallel_outcomes == outcomes
             equal &= same
+            for one, other in zip(outcomes, parallel_outcomes, strict=True):
+                if one != other:
+                    print(f"  {assignment} {one.student}: {first}: {one}\n  {' ' * len(assignment)} {second}: {other}")
             print(f"{assignment:24s} {per_submission(figures, len(students))}  {same}")
             print_breakdown(assignment, [(first, seconds), (second, parallel_seconds)])
             sys.stdout.flush()
