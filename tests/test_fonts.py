@@ -15,7 +15,7 @@ with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     from autograder.materials import fonts
     fig, ax = plt.subplots()
-    ax.set_title("吃饭 / 汪星语")
+    ax.set_title("吃饭 / 汪星语 / Q Kᵀ")  # ᵀ is not in Noto Sans SC: DejaVu Sans draws it
     ax.set_xticks(range(6), fonts.bilingual(["我", "刚才", "现在", "吃饭", "睡觉", "跑步"], list("abcdef")))
     ax.plot([-1, 1])
     fig.canvas.draw()

@@ -38,8 +38,8 @@ def shipped_font() -> Path | None:
 def register(shipped: Path | None = None, families: Iterable[str] = SYSTEM_FAMILIES) -> str | None:
     """Make matplotlib draw Chinese with ``shipped`` (a font file) or else the first of ``families`` installed.
 
-    Returns the family put first in ``font.sans-serif`` (DejaVu Sans stays as the fallback for the
-    symbols a Chinese font lacks), or None, changing nothing, when no Chinese font is found.
+    Returns the family put first in ``font.family`` and ``font.sans-serif`` (DejaVu Sans stays as the fallback
+    for the symbols a Chinese font lacks, such as ᵀ), or None, changing nothing, when no Chinese font is found.
     """
     if shipped is not None:
         font_manager.fontManager.addfont(str(shipped))
@@ -47,8 +47,9 @@ def register(shipped: Path | None = None, families: Iterable[str] = SYSTEM_FAMIL
     else:
         installed = {font.name for font in font_manager.fontManager.ttflist}
         family = next((name for name in families if name in installed), None)
-    if family is not None:
+    if family is not None:  # matplotlib falls back glyph by glyph only along font.family's list, not font.sans-serif's
         rcParams["font.sans-serif"] = [family, "DejaVu Sans"]
+        rcParams["font.family"] = [family, "DejaVu Sans"]
     return family
 
 
