@@ -28,6 +28,7 @@ import sys
 import tarfile
 import tempfile
 import time
+import urllib.request
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -211,7 +212,8 @@ def _client(workers: int, scheduler: str | None, progress: Callable[[str], None]
     """A client of the cluster at ``scheduler``, else of a LocalCluster of ``workers`` single-threaded processes.
 
     The LocalCluster listens on loopback only and runs no dashboard: that needs bokeh, which the course does not
-    install, and would open a port on the instructor's machine for every run. A cluster's own dashboard is printed when it has one."""
+    install, and would open a port on the instructor's machine for every run. A cluster's own dashboard is
+    printed when its page answers."""
     if scheduler is None:
         with (
             distributed.LocalCluster(
@@ -231,9 +233,21 @@ def _client(workers: int, scheduler: str | None, progress: Callable[[str], None]
     except (OSError, ValueError, TypeError) as error:  # unreachable, or not an address
         raise BadArgument(f"cannot reach the Dask scheduler at {scheduler!r}: {error}") from None
     with client:
-        if "dashboard" in client.scheduler_info().get("services", {}):
+        if _answers(client.dashboard_link):
             progress(f"Dask dashboard: {client.dashboard_link}")
         yield client
+
+
+def _answers(link: str | None) -> bool:
+    """Whether the dashboard's page answers: the scheduler's web server runs also where its dashboard does not
+    (``--no-dashboard``, or no bokeh installed)."""
+    if not link:
+        return False
+    try:
+        with urllib.request.urlopen(link, timeout=3):
+            return True
+    except (OSError, ValueError):  # refused, timed out, 404 (HTTPError), no web server at all
+        return False
 
 
 def _refuse_other_workers(client: distributed.Client, sandboxed: bool) -> None:
