@@ -116,3 +116,37 @@ def test_gpt2_checkpoint_gives_hugging_faces_logits(hugging_face_gpt2, tmp_path)
 def test_loading_a_checkpoint_of_another_size_fails_clearly(hugging_face_gpt2):
     with pytest.raises(ValueError, match="shape mismatch"):
         load_gpt2_weights(gpt.GPTModel({**TINY, "emb_dim": 64}).double(), hugging_face_gpt2.state_dict())
+
+
+GPT3_175B = {**gpt.GPT2_SMALL, "context_length": 2048, "emb_dim": 12288, "n_heads": 96, "n_layers": 96}
+
+
+def test_tied_gpt2_small_counts_124m_and_shares_one_matrix():
+    model = gpt.tie_weights(gpt.GPTModel({**gpt.GPT2_SMALL, "drop_rate": 0.0}))
+    assert model.out_head.weight is model.tok_emb.weight
+    assert sum(p.numel() for p in model.parameters()) == 124_439_808
+
+
+def test_parameter_breakdown_sums_to_the_count_and_gives_gpt3s_numbers():
+    for config in (gpt.GPT2_SMALL, GPT3_175B, {**TINY, "qkv_bias": False}):
+        for tied in (False, True):
+            assert sum(gpt.parameter_breakdown(config, tied).values()) == gpt.gpt_parameter_count(config, tied=tied)
+    gpt3 = gpt.parameter_breakdown(GPT3_175B)
+    assert gpt3["unembedding"] == 617_558_016
+    assert round(sum(gpt3.values()) / 1e9) == 175
+    assert gpt3["feed_forward"] / sum(gpt3.values()) > 0.66  # two thirds at GPT-3's scale ...
+    gpt2 = gpt.parameter_breakdown(gpt.GPT2_SMALL, tied=True)
+    assert gpt2["feed_forward"] / sum(gpt2.values()) < 0.5  # ... less than half in GPT-2 small
+
+
+def test_generate_cached_gives_generates_tokens_and_runs_each_token_once():
+    torch.manual_seed(0)
+    model = gpt.GPTModel(TINY).eval()
+    prompt = torch.randint(0, TINY["vocab_size"], (3, 5))
+    expected = gpt.generate(model, prompt, 12, TINY["context_length"])
+    seen = []
+    model.trf_blocks[0].att.W_query.register_forward_hook(
+        lambda module, inputs, output: seen.append(inputs[0].shape[1])
+    )
+    assert torch.equal(gpt.generate_cached(model, prompt, max_new_tokens=12), expected)
+    assert seen[:2] == [5, 1] and sum(seen) == 5 + 12 - 1

@@ -292,7 +292,123 @@ def gpt_parameter_count_hidden(check, count, seed):
             _check_count(check, count, config, tied)
 
 
-# 7. Generation
+# 7. Weight tying
+
+TIE_HINT = (
+    "assign the Parameter itself: model.out_head.weight = model.tok_emb.weight (nn.Linear stores (vocab_size, "
+    "emb_dim), the embedding's shape: no transpose); copying values (copy_, .data, nn.Parameter(...)) leaves two "
+    "matrices that training moves apart"
+)
+
+
+def _describe_pair(head, embedding) -> str:
+    if not isinstance(head, torch.Tensor) or head.shape != embedding.shape:
+        return f"a head weight of shape {tuple(getattr(head, 'shape', ()))}"
+    if head.data_ptr() == embedding.data_ptr():
+        return "two Parameters that share memory (the optimizer still sees two, and counts them twice)"
+    return "two Parameters with " + ("equal" if torch.equal(head, embedding) else "different") + " values"
+
+
+def _check_tie(check, tie_weights, config):
+    model = _reference_model(config)
+    got = check.call(tie_weights, model, description="tie_weights(model)", hint=TIE_HINT)
+    if got is not model:
+        check.fail("tie_weights must change the model it is given and return it", got=show(got), hint="return model")
+    if not isinstance(model.out_head, nn.Linear):
+        check.fail(
+            "model.out_head must stay an nn.Linear",
+            got=type(model.out_head).__name__,
+            hint="replace only its weight, not the module: " + TIE_HINT,
+        )
+    head, embedding = model.out_head.weight, model.tok_emb.weight
+    if head is not embedding:
+        check.fail(
+            "model.out_head.weight is not model.tok_emb.weight",
+            expected="one Parameter object in both places",
+            got=_describe_pair(head, embedding),
+            hint=TIE_HINT,
+        )
+    check.equal(
+        sum(p.numel() for p in model.parameters()),
+        gpt.gpt_parameter_count(config, tied=True),
+        f"the trainable parameters after tying, for {config}",
+        hint="model.parameters() lists a shared Parameter once: " + TIE_HINT,
+    )
+    # The tied model must still compute a GPT: the same logits as an untied twin given the shared matrix twice.
+    twin = gpt.GPTModel(config).eval()
+    twin.load_state_dict({name: value.detach().clone() for name, value in model.state_dict().items()})
+    ids = torch.randint(0, config["vocab_size"], (2, config["context_length"]))
+    got_logits = check.call(model, ids, description="the tied model on token ids")
+    check.tensor(got_logits, twin(ids), "logits of the tied model", hint=TIE_HINT, **TOLERANCE)
+
+
+@exercise
+def tie_weights(check, tie_weights):
+    _check_tie(check, tie_weights, TINY)
+
+
+@tie_weights.hidden
+def tie_weights_hidden(check, tie_weights, seed):
+    rng = random.Random(seed)
+    for qkv_bias in (False, True):
+        _check_tie(check, tie_weights, _random_config(rng, qkv_bias=qkv_bias))
+
+
+# 8. Parameter breakdown
+
+BREAKDOWN_PARTS = {
+    "embeddings": "the token embedding (vocab_size x emb_dim) and the position embedding (context_length x emb_dim)",
+    "attention": "per block W_query, W_key, W_value (emb_dim x emb_dim, biases only with qkv_bias) and out_proj "
+    "with its bias, times n_layers",
+    "feed_forward": "per block Linear(emb_dim, 4 * emb_dim) and Linear(4 * emb_dim, emb_dim), both with biases, "
+    "times n_layers",
+    "layer_norms": "two per block and the final one, each with scale and shift: (2 * n_layers + 1) * 2 * emb_dim",
+    "unembedding": "out_head, vocab_size x emb_dim without a bias; 0 when tied: its matrix is the token "
+    "embedding's, counted once under embeddings",
+}
+
+
+def _check_breakdown(check, breakdown, config, tied):
+    described = f"parameter_breakdown({config}, tied={tied})"
+    got = check.call(breakdown, dict(config), tied=tied, description=described)
+    expected = gpt.parameter_breakdown(config, tied=tied)
+    if type(got) is not dict or list(got) != list(expected):
+        check.fail(
+            f"{described} must return a dict with the keys {list(expected)}, in that order",
+            got=show(got),
+            hint="build the dict from the config, one entry per part",
+        )
+    for part, count in expected.items():
+        check.equal(got[part], count, f"{described}[{part!r}]", hint=BREAKDOWN_PARTS[part])
+
+
+@exercise
+def parameter_breakdown(check, breakdown):
+    for tied in (False, True):
+        _check_breakdown(check, breakdown, TINY, tied)
+
+
+GPT3_175B = {
+    "vocab_size": 50257,
+    "context_length": 2048,
+    "emb_dim": 12288,
+    "n_heads": 96,
+    "n_layers": 96,
+    "drop_rate": 0.0,
+    "qkv_bias": True,
+}
+
+
+@parameter_breakdown.hidden
+def parameter_breakdown_hidden(check, breakdown, seed):
+    rng = random.Random(seed)
+    configs = [gpt.GPT2_SMALL, GPT3_175B, _random_config(rng, qkv_bias=True), _random_config(rng, qkv_bias=False)]
+    for config in configs:
+        for tied in (False, True):
+            _check_breakdown(check, breakdown, config, tied)
+
+
+# 9. Generation
 
 GENERATE_HINT = (
     "each step: crop to the last context_length tokens, take the last position's logits, keep the "
@@ -376,7 +492,91 @@ def generate_hidden(check, generate, seed):
     _check_generate(check, generate, model, torch.tensor([EARLY[-1:]]), 4, max_new_tokens=0, eos_id=EOS)
 
 
-# 8. Loss of a batch
+# 10. Generation with a KV cache
+
+CACHE_HINT = (
+    "run the whole prompt once, then only the token picked last, at its own position (start + i, not 0); "
+    "keep each layer's keys and values, (batch, heads, tokens, head_dim), concatenated along dim 2; the new "
+    "queries see every cached key up to their own position: mask rows tokens - new to tokens of att.mask; "
+    "then x = x + attention output, x = x + ff(norm2(x)) per block, final_norm, out_head, argmax"
+)
+
+
+def _positions_seen(model: nn.Module) -> tuple[list[list[int]], list]:
+    """Hooks that record how many token positions each layer's query projection receives per call."""
+    seen = [[] for _ in model.trf_blocks]
+    hooks = [
+        block.att.W_query.register_forward_hook(
+            lambda module, inputs, output, calls=calls: calls.append(inputs[0].shape[-2])
+        )
+        for block, calls in zip(model.trf_blocks, seen)
+    ]
+    return seen, hooks
+
+
+def _generation_model(config: dict) -> nn.Module:
+    """A random GPT whose greedy tokens depend on the whole context.
+
+    With every parameter drawn as in _randomized, one token tends to win after any context, so greedy
+    tokens would not show a wrong mask or a wrong position; here attention and feed-forward outputs are
+    as large as the embeddings, and norms stay near (1, 0).
+    """
+    model = gpt.GPTModel(config).eval()
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            if name.endswith(("tok_emb.weight", "pos_emb.weight")):
+                parameter.normal_(0, 1)
+            elif parameter.dim() == 2:
+                parameter.normal_(0, 1.5 / parameter.shape[1] ** 0.5)
+            else:
+                parameter.normal_(1 if name.endswith("scale") else 0, 0.2)
+    return model
+
+
+def _check_cached(check, generate_cached, config, batch, prompt_tokens, max_new_tokens):
+    model = _generation_model(config)
+    prompt = torch.randint(0, config["vocab_size"], (batch, prompt_tokens))
+    described = f"generate_cached(model, {show(prompt)}, max_new_tokens={max_new_tokens})"
+    seen, hooks = _positions_seen(model)
+    try:
+        got = check.call(generate_cached, model, prompt.clone(), max_new_tokens, description=described, hint=CACHE_HINT)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    expected = gpt.generate(model, prompt, max_new_tokens, config["context_length"])
+    check.tensor(got, expected, f"the tokens from {described}, against generate(...) at temperature 0", hint=CACHE_HINT)
+    once = prompt_tokens + max_new_tokens - 1 if max_new_tokens else 0  # the last token picked is never fed back
+    for layer, calls in enumerate(seen):
+        if sum(calls) > once:
+            check.fail(
+                f"{described} ran {sum(calls)} token positions through layer {layer}'s attention, "
+                f"{len(calls)} calls of {calls[:6]}{' ...' if len(calls) > 6 else ''}",
+                expected=f"each token once: {once} in all, the prompt first, then one token per call",
+                got=sum(calls),
+                hint="the model is run on the whole sequence again: " + CACHE_HINT,
+            )
+
+
+@exercise
+def generate_cached(check, generate_cached):
+    config = {**TINY, "vocab_size": 32, "context_length": 8}
+    _check_cached(check, generate_cached, config, 4, 1, 5)
+    _check_cached(check, generate_cached, config, 4, 3, 6)  # the prompt and the new tokens fill the context
+
+
+@generate_cached.hidden
+def generate_cached_hidden(check, generate_cached, seed):
+    rng = random.Random(seed)
+    for _ in range(4):
+        config = _random_config(rng, vocab_size=64, context_length=rng.randint(6, 12), n_layers=rng.randint(2, 3))
+        prompt_tokens = rng.randint(2, config["context_length"] - 2)
+        new = config["context_length"] - prompt_tokens + 1  # up to the end of the context
+        _check_cached(check, generate_cached, config, 8, prompt_tokens, new)
+    _check_cached(check, generate_cached, _random_config(rng), 2, 2, 0)  # nothing to generate: the prompt comes back
+    _check_cached(check, generate_cached, _random_config(rng, n_layers=1), 3, 1, 2)
+
+
+# 11. Loss of a batch
 
 LOSS_HINT = (
     "pass the raw logits (no softmax) to nn.functional.cross_entropy, flattened to (batch * tokens, vocab), "
@@ -425,7 +625,7 @@ def batch_loss_hidden(check, batch_loss, seed):
     _check_loss(check, batch_loss, {**_random_config(rng), "context_length": 6}, 3, 6, ignore=ignore)
 
 
-# 9. One training step
+# 12. One training step
 
 STEP_HINT = (
     "optimizer.zero_grad(), loss = batch_loss(...), loss.backward(), optimizer.step(), return loss.item(); "
@@ -502,7 +702,7 @@ def training_step_hidden(check, training_step, seed):
         )
 
 
-# 10 and 11. Checkpoints
+# 13 and 14. Checkpoints
 
 CHECKPOINT_HINT = (
     "torch.save({'model': model.state_dict(), 'optimizer': optimizer.state_dict(), 'step': step}, path); "
@@ -626,7 +826,7 @@ class NotATensor:
     """What a checkpoint should not hold: loading it needs pickle to import and build an object."""
 
 
-# 12. GPT-2 weights
+# 15. GPT-2 weights
 
 GPT2_HINT = (
     "Hugging Face's Conv1D stores weights as (in, out): transpose them for nn.Linear; c_attn holds "
@@ -696,7 +896,7 @@ def load_gpt2_weights_hidden(check, load_gpt2_weights, seed):
         _check_gpt2(check, load_gpt2_weights, _random_config(rng, qkv_bias=True), hidden=True)
 
 
-# 13. Classification head
+# 16. Classification head
 
 CLASSIFY_HINT = (
     "freeze everything first (requires_grad_(False)), then put in a new nn.Linear(emb_dim, num_classes) "
@@ -745,7 +945,7 @@ def prepare_for_classification_hidden(check, prepare, seed):
         _check_classification(check, prepare, _random_config(rng), rng.randint(2, 7))
 
 
-# 14. Batches of instructions
+# 17. Batches of instructions
 
 COLLATE_HINT = (
     "append pad_id to every example and pad all to the longest + 1; inputs = padded[:-1], "

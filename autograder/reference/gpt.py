@@ -121,6 +121,30 @@ def gpt_parameter_count(config: dict, tied: bool = False) -> int:
 
 
 @reference
+def tie_weights(model: nn.Module) -> nn.Module:
+    """Make the unembedding use the token embedding's matrix: one Parameter, (vocab_size, emb_dim), in two places."""
+    model.out_head.weight = model.tok_emb.weight
+    return model
+
+
+@reference
+def parameter_breakdown(config: dict, tied: bool = False) -> dict[str, int]:
+    """GPTModel(config)'s trainable parameters by part; they sum to gpt_parameter_count(config, tied).
+
+    With ``tied``, the unembedding is the token embedding's matrix, counted once, under embeddings.
+    """
+    d, layers = config["emb_dim"], config["n_layers"]
+    query_key_value = 3 * (d * d + (d if config["qkv_bias"] else 0))
+    return {
+        "embeddings": (config["vocab_size"] + config["context_length"]) * d,
+        "attention": layers * (query_key_value + d * d + d),
+        "feed_forward": layers * (d * 4 * d + 4 * d + 4 * d * d + d),
+        "layer_norms": (2 * layers + 1) * 2 * d,  # two per block and the final one, scale and shift each
+        "unembedding": 0 if tied else config["vocab_size"] * d,
+    }
+
+
+@reference
 @torch.no_grad()
 def generate(
     model: nn.Module,
@@ -152,4 +176,45 @@ def generate(
         token_ids = torch.cat([token_ids, next_id], dim=1)
         if eos_id is not None and bool((next_id == eos_id).all()):
             break
+    return token_ids
+
+
+def _attend_with_cache(attention: nn.Module, x: torch.Tensor, cache: tuple | None):
+    """MultiHeadAttention's output for the new tokens ``x`` (batch, new, d_in), with the earlier tokens' keys
+    and values from ``cache``; returns the output and the cache that now includes the new tokens."""
+    batch, new, _ = x.shape
+    queries, keys, values = (
+        attention.split_heads(layer(x)) for layer in (attention.W_query, attention.W_key, attention.W_value)
+    )
+    if cache is not None:
+        keys, values = torch.cat([cache[0], keys], dim=2), torch.cat([cache[1], values], dim=2)
+    tokens = keys.shape[2]  # the new ones are the last `new` of them
+    scores = queries @ keys.transpose(-2, -1) / attention.head_dim**0.5  # (batch, heads, new, tokens)
+    scores = scores.masked_fill(attention.mask[tokens - new : tokens, :tokens], float("-inf"))
+    context = torch.softmax(scores, dim=-1) @ values  # (batch, heads, new, head_dim)
+    return attention.out_proj(context.transpose(1, 2).reshape(batch, new, -1)), (keys, values)
+
+
+@reference
+@torch.no_grad()
+def generate_cached(model: nn.Module, token_ids: torch.Tensor, max_new_tokens: int) -> torch.Tensor:
+    """Greedy generation that runs every token through the model once, keeping each layer's keys and values.
+
+    ``cache[i]`` holds layer i's (keys, values), each (batch, heads, tokens so far, head_dim). The first
+    step runs the whole prompt; each later step only the token picked last. The tokens are those of
+    ``generate`` at temperature 0 as long as prompt and new tokens fit the context. The model is in eval mode,
+    where dropout is the identity, so the dropouts are left out.
+    """
+    cache = [None] * len(model.trf_blocks)
+    new_ids = token_ids
+    for _ in range(max_new_tokens):
+        start = token_ids.shape[1] - new_ids.shape[1]
+        positions = torch.arange(start, token_ids.shape[1], device=token_ids.device)
+        x = model.tok_emb(new_ids) + model.pos_emb(positions)
+        for i, block in enumerate(model.trf_blocks):
+            attended, cache[i] = _attend_with_cache(block.att, block.norm1(x), cache[i])
+            x = x + attended
+            x = x + block.ff(block.norm2(x))
+        new_ids = model.out_head(model.final_norm(x[:, -1])).argmax(dim=-1, keepdim=True)
+        token_ids = torch.cat([token_ids, new_ids], dim=1)
     return token_ids

@@ -158,6 +158,76 @@ def instruction_collate(batch, pad_id, ignore_index=-100, max_length=None, mask_
     return torch.tensor(inputs), torch.tensor(targets)
 """
 KEEP_FIRST_END = "ignore_index if i >= len(ids) else t"
+TIE = "def tie_weights(model):\n    {body}\n    return model\n"
+BREAKDOWN = """
+def parameter_breakdown(config, tied=False):
+    d, vocab, layers = config["emb_dim"], config["vocab_size"], config["n_layers"]
+    linear = lambda d_in, d_out, bias=True: d_in * d_out + (d_out if bias else 0)
+    return {{
+        "embeddings": {embeddings},
+        "attention": layers * (3 * linear(d, d, {qkv_bias}) + linear(d, d)),
+        "feed_forward": layers * (linear(d, 4 * d{ff_bias}) + linear(4 * d, d{ff_bias})),
+        "layer_norms": {layer_norms},
+        "unembedding": {unembedding},
+    }}
+"""
+BREAKDOWN_RIGHT = {
+    "embeddings": 'vocab * d + config["context_length"] * d',
+    "qkv_bias": 'config["qkv_bias"]',
+    "ff_bias": "",
+    "layer_norms": "(2 * layers + 1) * 2 * d",
+    "unembedding": "0 if tied else linear(d, vocab, bias=False)",
+}
+CACHED = """
+@torch.no_grad()
+def generate_cached(model, token_ids, max_new_tokens):
+    caches = [dict() for _ in model.trf_blocks]
+    fed = 0  # tokens whose keys and values are cached
+    for _ in range(max_new_tokens):
+        new_ids = token_ids[:, fed:]
+        x = model.tok_emb(new_ids) + model.pos_emb({positions})
+        for block, cache in zip(model.trf_blocks, caches):
+            att, h = block.att, block.norm1(x)
+            b, n, _ = h.shape
+            split = lambda t: t.view(b, n, att.num_heads, -1).transpose(1, 2)
+            q, k, v = split(att.W_query(h)), split(att.W_key(h)), split(att.W_value(h))
+            if cache:
+                k, v = torch.cat((cache["k"], k), {dim}), torch.cat((cache["v"], v), {dim})
+            {store}
+            total = k.shape[2]
+            {attend}
+            x = x + att.out_proj(out.transpose(1, 2).reshape(b, n, -1))
+            x = x + block.ff(block.norm2(x))
+        fed = token_ids.shape[1]
+        next_id = model.out_head(model.final_norm(x))[:, -1].argmax(-1, keepdim=True)
+        token_ids = torch.cat((token_ids, next_id), 1)
+    return token_ids
+"""
+CACHED_RIGHT = {
+    "positions": "torch.arange(fed, token_ids.shape[1])",
+    "dim": "dim=2",
+    "store": 'cache["k"], cache["v"] = k, v',
+    "attend": "keep = torch.ones(n, total, dtype=torch.bool).tril(diagonal=total - n)\n"
+    "            out = nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=keep)",
+}
+TAUGHT_SCORES = (
+    "scores = (q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])).masked_fill({mask}, -math.inf)\n"
+    "            out = torch.softmax(scores, dim=-1) @ v"
+)
+BREAKDOWN_ON_META = """
+def parameter_breakdown(config, tied=False):
+    with torch.device("meta"):  # counts the parameters of a built model without allocating them
+        model = GPTModel(config)
+    count = lambda module: sum(p.numel() for p in module.parameters())
+    blocks = model.trf_blocks
+    return {
+        "embeddings": count(model.tok_emb) + count(model.pos_emb),
+        "attention": sum(count(block.att) for block in blocks),
+        "feed_forward": sum(count(block.ff) for block in blocks),
+        "layer_norms": sum(count(block.norm1) + count(block.norm2) for block in blocks) + count(model.final_norm),
+        "unembedding": 0 if tied else count(model.out_head),
+    }
+"""
 
 VALID = [
     (
@@ -258,6 +328,18 @@ VALID = [
     ),
     ("prepare_for_classification", PREPARE.format(first=FREEZE, second=NEW_HEAD)),
     ("instruction_collate", COLLATE.format(target=KEEP_FIRST_END)),
+    ("tie_weights", TIE.format(body="model.tok_emb.weight = model.out_head.weight")),  # nanoGPT's direction
+    ("tie_weights", TIE.format(body='model.out_head.register_parameter("weight", model.tok_emb.weight)')),
+    ("parameter_breakdown", BREAKDOWN.format(**BREAKDOWN_RIGHT)),
+    (
+        "parameter_breakdown",
+        MODEL.format(body="pass") + BREAKDOWN_ON_META,  # the model is built, never run
+    ),
+    ("generate_cached", CACHED.format(**CACHED_RIGHT)),
+    (
+        "generate_cached",
+        CACHED.format(**{**CACHED_RIGHT, "attend": TAUGHT_SCORES.format(mask="att.mask[total - n : total, :total]")}),
+    ),
 ]
 
 BUGGY = [
@@ -456,5 +538,67 @@ BUGGY = [
         "instruction_collate",
         COLLATE.format(target=KEEP_FIRST_END).replace("x, y = row[:-1], row[1:]", "x, y = row[:-1], row[:-1]"),
         "targets = padded[1:]",
+    ),
+    (
+        "tie_weights",
+        TIE.format(body="with torch.no_grad():\n        model.out_head.weight.copy_(model.tok_emb.weight)"),
+        "two Parameters with equal values",
+    ),
+    ("tie_weights", TIE.format(body="model.out_head.weight.data = model.tok_emb.weight.data"), "share memory"),
+    ("tie_weights", TIE.format(body="model.out_head.weight = nn.Parameter(model.tok_emb.weight)"), "share memory"),
+    ("tie_weights", TIE.format(body="model.out_head.weight = nn.Parameter(model.tok_emb.weight.T)"), "no transpose"),
+    ("tie_weights", TIE.format(body="model.out_head = model.tok_emb"), "must stay an nn.Linear"),
+    ("tie_weights", "def tie_weights(model):\n    model.out_head.weight = model.tok_emb.weight\n", "return it"),
+    (  # the biases of the feed-forward layers forgotten
+        "parameter_breakdown",
+        BREAKDOWN.format(**{**BREAKDOWN_RIGHT, "ff_bias": ", bias=False"}),
+        "both with biases",
+    ),
+    (  # the tied matrix counted twice
+        "parameter_breakdown",
+        BREAKDOWN.format(**{**BREAKDOWN_RIGHT, "unembedding": "linear(d, vocab, bias=False)"}),
+        "0 when tied",
+    ),
+    (
+        "parameter_breakdown",
+        BREAKDOWN.format(**{**BREAKDOWN_RIGHT, "embeddings": "vocab * d"}),
+        "position embedding",
+    ),
+    (  # biases on Q, K, V whatever qkv_bias says
+        "parameter_breakdown",
+        BREAKDOWN.format(**{**BREAKDOWN_RIGHT, "qkv_bias": "True"}),
+        "biases only with qkv_bias",
+    ),
+    (  # the final norm forgotten
+        "parameter_breakdown",
+        BREAKDOWN.format(**{**BREAKDOWN_RIGHT, "layer_norms": "layers * 2 * 2 * d"}),
+        "and the final one",
+    ),
+    (  # every new token at position 0
+        "generate_cached",
+        CACHED.format(**{**CACHED_RIGHT, "positions": "torch.arange(new_ids.shape[1])"}),
+        "at its own position",
+    ),
+    (  # no cache: the whole sequence again at every step
+        "generate_cached",
+        CACHED.format(**{**CACHED_RIGHT, "store": "pass"})
+        .replace("new_ids = token_ids[:, fed:]", "new_ids = token_ids")
+        .replace("torch.arange(fed, token_ids.shape[1])", "torch.arange(token_ids.shape[1])"),
+        "token positions through layer 0",
+    ),
+    (  # keys and values appended along the heads
+        "generate_cached",
+        CACHED.format(**{**CACHED_RIGHT, "dim": "dim=1"}),
+        "along dim 2",
+    ),
+    (  # the mask of the first rows, whichever tokens are new
+        "generate_cached",
+        CACHED.format(**{**CACHED_RIGHT, "attend": TAUGHT_SCORES.format(mask="att.mask[:n, :total]")}),
+        "mask rows",
+    ),
+    (  # no causal mask while the prompt runs
+        "generate_cached",
+        CACHED.format(**{**CACHED_RIGHT, "attend": "out = nn.functional.scaled_dot_product_attention(q, k, v)"}),
+        "mask rows",
     ),
 ]
