@@ -30,16 +30,17 @@ class LoopbackCluster:
         self.processes: list[psutil.Process] = []
         self.address = f"tcp://127.0.0.1:{free_port()}"
         port = self.address.rsplit(":", 1)[1]
-        self._start(
-            "scheduler",
-            [DASK, "scheduler", "--host", "127.0.0.1", "--port", port, "--no-dashboard"],
-            scheduler_environment,
-        )
+        scheduler = [DASK, "scheduler", "--host", "127.0.0.1", "--port", port, "--no-dashboard"]
+        self._start(self._directory("scheduler"), scheduler, scheduler_environment)
         self.workers: list[psutil.Process] = []
 
-    def _start(self, name: str, argv: list[str], environment: dict[str, str] | None = None) -> psutil.Process:
+    def _directory(self, name: str) -> Path:
+        """A working directory of the process's own."""
         directory = self.root / f"{name}-{len(self.processes)}"
         directory.mkdir(parents=True)
+        return directory
+
+    def _start(self, directory: Path, argv: list[str], environment: dict[str, str] | None = None) -> psutil.Process:
         with open(directory / "output.log", "w") as log:
             process = subprocess.Popen(
                 argv, cwd=directory, env={**os.environ, **(environment or {})}, stdout=log, stderr=subprocess.STDOUT
@@ -49,11 +50,11 @@ class LoopbackCluster:
 
     def add_worker(self, environment: dict[str, str] | None = None) -> psutil.Process:
         """Start a `dask worker` (a nanny process that starts, and restarts, one worker process); wait until it joins."""
-        nanny = self._start(
-            "worker",
-            [DASK, "worker", self.address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard"],
-            environment,
-        )
+        directory = self._directory("worker")
+        worker = [DASK, "worker", self.address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard"]
+        # its spill and lock files here, not in the system's /tmp/dask-scratch-space
+        worker += ["--local-directory", str(directory / "dask-scratch-space")]
+        nanny = self._start(directory, worker, environment)
         self.workers.append(nanny)
         with distributed.Client(self.address, timeout=STARTUP_SECONDS) as client:
             client.wait_for_workers(len(self.workers), timeout=STARTUP_SECONDS)
