@@ -93,7 +93,7 @@ def graded(tmp_path_factory):
         if grading and grading.poll() is None:  # failed before it finished
             kill_tree(psutil.Process(grading.pid))
         cluster.stop()
-    for process in left_running:  # the killed worker's nbgrader, which no longer has anyone to report to
+    for process in left_running:  # gone with their worker (test_a_student_whose_workers_all_die_is_reported)
         kill_tree(process)
     assert result.returncode == 0, result.stderr
     return sequential, courses, result
@@ -168,8 +168,10 @@ def test_a_student_whose_workers_all_die_is_reported(tmp_path, cluster):
     left_running = loopback.kill_a_worker_while_it_grades(grading, GRADING_SECONDS)
     result = finish(grading)
     assert left_running is not None, f"grading ended before its worker could be killed:\n{result.stderr}"
-    for process in left_running:
+    _, still_running = psutil.wait_procs(left_running, timeout=60)  # nbgrader dies with its worker, its kernel after
+    for process in still_running:
         kill_tree(process)
+    assert not still_running, f"the killed worker's nbgrader or kernel kept running: {still_running}"
     assert result.returncode == 0, result.stderr
     outcome = outcomes(course)["full"]
     assert outcome["status"] == "not graded"

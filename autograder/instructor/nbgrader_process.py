@@ -2,6 +2,7 @@
 its own reason for failing turned into a one-line error."""
 
 import contextlib
+import ctypes
 import json
 import os
 import re
@@ -21,6 +22,7 @@ from autograder.defences import sandbox
 from autograder.instructor.errors import CourseError
 from autograder.preprocessors.guarded_execute import TIMES_FILE
 
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 LOG_RECORD = re.compile(r"^\[\w+ \| (DEBUG|INFO|WARNING|ERROR|CRITICAL)(?: \| ([\d-]+ [\d:.]+))?\] ", re.M)
 # nbgrader's log format, with each record's time to the millisecond (for the grading times)
 TIMED_LOG_FORMAT = "%(color)s[%(name)s | %(levelname)s | %(asctime)s.%(msecs)03d]%(end_color)s %(message)s"
@@ -50,8 +52,11 @@ def nbgrader(
     ``temporary_directory`` becomes their TMPDIR; ``extra_environment`` is added to nbgrader's environment.
     """
 
-    def limit_memory():
-        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    def in_the_child():
+        if sys.platform == "linux":  # PR_SET_PDEATHSIG: killed with its parent (a Dask worker killed mid-task, say)
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if memory_bytes:
+            resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
 
     environment = tool_environment()
     if threads:
@@ -67,7 +72,7 @@ def nbgrader(
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
-        preexec_fn=limit_memory if memory_bytes else None,
+        preexec_fn=in_the_child,
     )
     try:
         stdout, stderr = process.communicate(timeout=timeout)
