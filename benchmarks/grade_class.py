@@ -8,9 +8,11 @@ tests/catalogue/notebook_bugs.py), the solution (i % 3 == 0), the untouched stud
 `autograde.autograde`: one at a time, and with ``--workers`` at a time. The script prints seconds
 per submission for both, wall-clock and CPU (on a machine shared with other work the wall-clock
 speed-up depends on the cores left free), and exits 1 unless the outcomes, the exported grades and
-every cell's score are equal. CPU counts the processes this one waited for: nbgrader's and, with
-workers, the workers'; a sandboxed kernel is killed after its last cell, and a killed process's
-children report their CPU time to nobody, so the kernels' CPU is not in it.
+every cell's score are equal. CPU counts the processes this one waited for (nbgrader's), in one-at-a-time runs
+only: a sandboxed kernel is killed after its last cell, and a killed process's children report their
+CPU time to nobody, so the kernels' CPU is not in it; a LocalCluster's workers are children of Dask's
+fork server, which outlives the class (`autograder.instructor.parallel_execution`), so theirs is not
+either (n/a).
 
 For each assignment it then prints where a submission's seconds went, per phase of one student's grading
 (`autograder.instructor.nbgrader_process.PHASES`, from the ``<student>.timings.json`` that grading writes
@@ -57,14 +59,17 @@ def hand_in(course: Path, assignments: list[str], students: dict[str, str]) -> N
             submit(course, student, assignment, notebooks[kind])
 
 
-def grade(course: Path, assignment: str, workers: int, sandboxed: bool = True) -> tuple[float, float, list, dict]:
-    """Grade every submission; return wall-clock seconds, CPU seconds of nbgrader and its kernels, the outcomes and
-    where the seconds went (:func:`breakdown`)."""
+def grade(
+    course: Path, assignment: str, workers: int, sandboxed: bool = True
+) -> tuple[float, float | None, list, dict]:
+    """Grade every submission; return wall-clock seconds, CPU seconds of nbgrader (None with workers: not
+    measurable here), the outcomes and where the seconds went (:func:`breakdown`)."""
     began, cpu_start = time.time(), children_cpu_seconds()
     outcomes = autograde.autograde(course, assignment, workers=workers, sandboxed=sandboxed)
     ended = time.time()
     seconds = breakdown(course, assignment, began, ended)
-    return ended - began, children_cpu_seconds() - cpu_start, [without_note(o) for o in outcomes], seconds
+    cpu = children_cpu_seconds() - cpu_start if workers == 1 else None
+    return ended - began, cpu, [without_note(o) for o in outcomes], seconds
 
 
 def breakdown(course: Path, assignment: str, began: float, ended: float) -> dict[str, list[float]]:
@@ -108,9 +113,10 @@ def children_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def per_submission(figures: list[float], submissions: int) -> str:
+def per_submission(figures: list[float | None], submissions: int) -> str:
     """Wall-clock and CPU seconds, one at a time and in parallel, per submission."""
-    return "{:18.2f} {:6.2f} {:18.2f} {:6.2f}".format(*(figure / submissions for figure in figures))
+    shown = [f"{figure / submissions:.2f}" if figure is not None else "n/a" for figure in figures]
+    return "{:>18s} {:>6s} {:>18s} {:>6s}".format(*shown)
 
 
 def main() -> None:
@@ -154,7 +160,10 @@ def main() -> None:
                     parallel, assignment, args
                 )
             figures = (wall, cpu, parallel_wall, parallel_cpu)
-            totals = [total + figure for total, figure in zip(totals, figures, strict=True)]
+            totals = [
+                None if None in (total, figure) else total + figure
+                for total, figure in zip(totals, figures, strict=True)
+            ]
             same = parallel_outcomes == outcomes
             equal &= same
             for one, other in zip(outcomes, parallel_outcomes, strict=True):

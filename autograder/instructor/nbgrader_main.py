@@ -6,7 +6,9 @@ Two costs that do nothing for grading are left out, both measured on the course'
 
 - rfc3987-syntax is not imported: where it is installed, jsonschema imports it to register an IRI format
   check, which builds an Earley parser (0.8 s of CPU). nbgrader never checks formats: nbformat validates
-  notebooks without a format checker.
+  notebooks without a format checker. Imported first, before anything imports jsonschema, this module only
+  keeps rfc3987-syntax out: the fork server of a LocalCluster's Dask workers
+  (`autograder.instructor.parallel_execution`) imports it so, for the same reason.
 - The process ends right after its exit handlers have run (logging flushed, temporary files removed),
   without Python's tearing down of every module and object it loaded (0.3-0.4 s of CPU): what nbgrader
   writes (notebooks, gradebook) is written and closed by then.
@@ -16,7 +18,7 @@ import atexit
 import os
 import sys
 
-sys.modules["rfc3987_syntax"] = None  # an import of it now raises ImportError: jsonschema then skips the check
+sys.modules.setdefault("rfc3987_syntax", None)  # an import of it now raises ImportError: jsonschema skips the check
 status = 1  # until nbgrader's main returns or exits
 
 
@@ -26,13 +28,14 @@ def _end_now() -> None:
     os._exit(status)
 
 
-atexit.register(_end_now)  # registered first, so run last: after every exit handler that nbgrader's imports add
+if __name__ == "__main__":
+    atexit.register(_end_now)  # registered first, so run last: after every exit handler that nbgrader's imports add
 
-from nbgrader.apps.nbgraderapp import main  # noqa: E402  (after rfc3987-syntax is kept out)
+    from nbgrader.apps.nbgraderapp import main  # (after rfc3987-syntax is kept out)
 
-try:
-    main()
-    status = 0
-except SystemExit as stop:
-    status = stop.code if isinstance(stop.code, int) else int(stop.code is not None)
-    raise
+    try:
+        main()
+        status = 0
+    except SystemExit as stop:
+        status = stop.code if isinstance(stop.code, int) else int(stop.code is not None)
+        raise
