@@ -78,7 +78,8 @@ def graded(tmp_path_factory):
     broken.write_text('{"cells": [')
     courses = {run: shutil.copytree(sequential, tmp_path_factory.mktemp(run) / "course") for run in RUNS}
     main(["autograde", ASSIGNMENT, "--course", str(sequential)])
-    main(["autograde", ASSIGNMENT, "--course", str(courses["local"]), "--workers", "2"])
+    local = finish(gpt_course("autograde", ASSIGNMENT, "--course", str(courses["local"]), "--workers", "2"))
+    assert local.returncode == 0, local.stderr
     cluster, grading = LoopbackCluster(tmp_path_factory.mktemp("loopback")), None
     try:
         cluster.add_worker()
@@ -96,11 +97,11 @@ def graded(tmp_path_factory):
     for process in left_running:  # gone with their worker (test_a_student_whose_workers_all_die_is_reported)
         kill_tree(process)
     assert result.returncode == 0, result.stderr
-    return sequential, courses, result
+    return sequential, courses, result, local
 
 
 def test_the_class_gets_its_expected_grades(graded):
-    sequential, _, _ = graded
+    sequential, *_ = graded
     grades = exported_grades(sequential)
     max_score = grades[(ASSIGNMENT, "full")][1]
     assert grades[(ASSIGNMENT, "full")][0] == max_score > 0
@@ -111,20 +112,20 @@ def test_the_class_gets_its_expected_grades(graded):
 
 @pytest.mark.parametrize("run", RUNS)
 def test_exported_grades_are_equal(graded, run):
-    sequential, courses, _ = graded
+    sequential, courses, *_ = graded
     assert exported_grades(courses[run]) == exported_grades(sequential)
 
 
 @pytest.mark.parametrize("run", RUNS)
 @pytest.mark.parametrize("student", STUDENTS)
 def test_cell_scores_are_equal(graded, run, student):
-    sequential, courses, _ = graded
+    sequential, courses, *_ = graded
     assert cell_scores(courses[run], ASSIGNMENT, student) == cell_scores(sequential, ASSIGNMENT, student)
 
 
 @pytest.mark.parametrize("run", RUNS)
 def test_outcomes_are_equal(graded, run):
-    sequential, courses, _ = graded
+    sequential, courses, *_ = graded
     assert outcomes(courses[run]) == outcomes(sequential)
     assert set(outcomes(courses[run])) == set(STUDENTS)
 
@@ -132,7 +133,7 @@ def test_outcomes_are_equal(graded, run):
 @pytest.mark.parametrize("run", RUNS)
 def test_what_grading_wrote_in_the_logs_comes_back(graded, run):
     """nbgrader's log of each student, and whatever grading writes beside it, reach the instructor's course."""
-    sequential, courses, _ = graded
+    sequential, courses, *_ = graded
     logs = Path("reports") / "logs" / ASSIGNMENT
     assert sorted(path.name for path in (courses[run] / logs).iterdir()) == sorted(
         path.name for path in (sequential / logs).iterdir()
@@ -141,7 +142,7 @@ def test_what_grading_wrote_in_the_logs_comes_back(graded, run):
 
 
 def test_autograded_notebooks_are_where_nbgrader_puts_them(graded):
-    sequential, courses, _ = graded
+    sequential, courses, *_ = graded
     for course in (sequential, *courses.values()):
         assert sorted(path.parent.name for path in (course / "autograded").glob(f"*/{ASSIGNMENT}")) == [
             "blank",
@@ -152,10 +153,18 @@ def test_autograded_notebooks_are_where_nbgrader_puts_them(graded):
 
 
 def test_each_student_gets_one_progress_line(graded):
-    _, _, result = graded
+    _, _, result, _ = graded
     lines = [line for line in result.stdout.splitlines() if line.startswith("[")]
     assert sorted(line.split("]")[1].split(":")[0].strip() for line in lines) == sorted(STUDENTS)
     assert all("executed in" in line for line in lines), lines
+
+
+def test_a_local_cluster_starts_and_ends_without_warnings(graded):
+    """Its workers, forked from a fork server, neither warn that their main module was imported before nor get
+    killed for outliving the nanny's patience at close (which spawned workers did on a loaded machine)."""
+    *_, local = graded
+    for warning in ("RuntimeWarning", "still alive after", "Traceback"):
+        assert warning not in local.stderr, local.stderr
 
 
 def test_a_student_whose_workers_all_die_is_reported(tmp_path, cluster):
