@@ -502,16 +502,29 @@ CACHE_HINT = (
 )
 
 
-def _positions_seen(model: nn.Module) -> tuple[list[list[int]], list]:
-    """Hooks that record how many token positions each layer's query projection receives per call."""
+class _CountingLinear(nn.Module):
+    """A query projection that records how many token positions each call receives.
+
+    A wrapper rather than a forward hook: registering hooks moves a class-level counter that the grading
+    guard restores and reports before the next test cell.
+    """
+
+    def __init__(self, linear: nn.Linear, calls: list[int]):
+        super().__init__()
+        self.linear, self.calls = linear, calls
+        self.weight, self.bias = linear.weight, linear.bias
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.calls.append(x.shape[-2])
+        return self.linear(x)
+
+
+def _count_positions(model: nn.Module) -> list[list[int]]:
+    """Put a _CountingLinear around each layer's W_query; returns the per-layer lists of positions per call."""
     seen = [[] for _ in model.trf_blocks]
-    hooks = [
-        block.att.W_query.register_forward_hook(
-            lambda module, inputs, output, calls=calls: calls.append(inputs[0].shape[-2])
-        )
-        for block, calls in zip(model.trf_blocks, seen)
-    ]
-    return seen, hooks
+    for block, calls in zip(model.trf_blocks, seen):
+        block.att.W_query = _CountingLinear(block.att.W_query, calls)
+    return seen
 
 
 def _generation_model(config: dict) -> nn.Module:
@@ -537,13 +550,9 @@ def _check_cached(check, generate_cached, config, batch, prompt_tokens, max_new_
     model = _generation_model(config)
     prompt = torch.randint(0, config["vocab_size"], (batch, prompt_tokens))
     described = f"generate_cached(model, {show(prompt)}, max_new_tokens={max_new_tokens})"
-    seen, hooks = _positions_seen(model)
-    try:
-        got = check.call(generate_cached, model, prompt.clone(), max_new_tokens, description=described, hint=CACHE_HINT)
-    finally:
-        for hook in hooks:
-            hook.remove()
     expected = gpt.generate(model, prompt, max_new_tokens, config["context_length"])
+    seen = _count_positions(model)
+    got = check.call(generate_cached, model, prompt.clone(), max_new_tokens, description=described, hint=CACHE_HINT)
     check.tensor(got, expected, f"the tokens from {described}, against generate(...) at temperature 0", hint=CACHE_HINT)
     once = prompt_tokens + max_new_tokens - 1 if max_new_tokens else 0  # the last token picked is never fed back
     for layer, calls in enumerate(seen):
