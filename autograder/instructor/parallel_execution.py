@@ -231,6 +231,7 @@ def _client(workers: int, scheduler: str | None, progress: Callable[[str], None]
                 host="127.0.0.1",  # reachable from this machine only
                 dashboard_address=None,
                 scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},  # its health page: any free port, not 8787
+                preload=[__name__],  # for dask_teardown
             ) as cluster,
             distributed.Client(cluster) as client,
         ):
@@ -270,6 +271,14 @@ def _start_method() -> str:
     own_main = [main] if main and not main.endswith("__main__") else []  # (``pytest.__main__`` would run pytest)
     context.set_forkserver_preload([*FORK_SERVER_PRELOAD, *own_main])  # no effect once the fork server runs
     return "forkserver"
+
+
+def dask_teardown(worker: distributed.Worker) -> None:
+    """Called by Dask as a LocalCluster's worker closes: remove the font list that the sandbox built for its kernels
+    (`autograder.defences.sandbox.matplotlib_cache`), whose exit handler a forked process, ending with os._exit,
+    never runs."""
+    if sandbox.matplotlib_cache.cache_info().currsize and (font_list := sandbox.matplotlib_cache()):
+        shutil.rmtree(font_list.parent, ignore_errors=True)  # the folder it made: the configuration folder's parent
 
 
 def _answers(link: str | None) -> bool:
