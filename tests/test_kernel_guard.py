@@ -65,6 +65,7 @@ ALLOWED = {  # what the course's notebooks and checks do: each must work
         "layer(torch.ones(4, 3)).sum().backward(); optimizer.step()"
     ),
     "signal itself": "os.kill(os.getpid(), 0)",
+    "copy a tensor and a module": "import copy; copy.deepcopy(torch.ones(2)); copy.deepcopy(torch.nn.Linear(2, 2))",
 }
 
 PROGRAM = """
@@ -78,7 +79,8 @@ outcomes = {}
 for name, code in json.loads(sys.argv[2]).items():
     try:
         exec(code, dict(globals()))
-        outcomes[name] = "ran"
+        changed = kernel_guard.restore_classes()  # what torch and Python change on their own is no one's tampering
+        outcomes[name] = f"ran, but {changed} had to be put back" if changed else "ran"
     except Exception as error:
         outcomes[name] = f"{type(error).__name__}: {error}"
 for name, (change, undone) in json.loads(sys.argv[3]).items():

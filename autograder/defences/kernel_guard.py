@@ -183,7 +183,9 @@ def restore_classes() -> list[str]:
         current = vars(cls)
         for name in [name for name in current if name not in saved]:
             inherited = [_saved_classes.get(base, vars(base)).get(name) for base in cls.__mro__[1:]]
-            if any(_torch_profiling_wrapper(current[name], original) for original in inherited if original):
+            if name == "__slotnames__" or any(  # copyreg caches a class's slot names there when it first copies one
+                _torch_profiling_wrapper(current[name], original) for original in inherited if original
+            ):
                 saved[name] = current[name]
                 continue
             delattr(cls, name)
@@ -192,12 +194,22 @@ def restore_classes() -> list[str]:
             now = current.get(name, _saved_classes)
             if now is value:
                 continue
-            if _torch_profiling_wrapper(now, value):
+            if _torch_profiling_wrapper(now, value) or _torch_cache_registration(cls, now):
                 saved[name] = now
                 continue
             setattr(cls, name, value)
             changed.append(f"{cls.__qualname__}.{name}")
     return changed
+
+
+def _torch_cache_registration(cls: type, value) -> bool:
+    """What torch itself puts on its compile cache's ``CacheInfo`` when a module that registers a kind of cache
+    artifact is first imported (the first AdamW step imports two): a property made by ``CacheArtifactFactory.register``."""
+    cache = sys.modules.get("torch.compiler._cache")
+    if cache is None or cls is not getattr(cache, "CacheInfo", None) or not isinstance(value, property):
+        return False
+    register = cache.CacheArtifactFactory.register.__func__.__code__
+    return getattr(value.fget, "__code__", None) in register.co_consts
 
 
 def _torch_profiling_wrapper(value, original) -> bool:
