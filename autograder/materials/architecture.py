@@ -335,6 +335,21 @@ class Diagram:
         self.ax.text(loop_x + 0.1, ids_y - 0.08, "B × (T+1)", fontsize=self.SMALL, va="top", color="#333")
         self.tag(GENERATION.built_in, loop_x + 0.15, next_y + 0.5, self.active(GENERATION))
 
+    def residual_sublayer(self, layer: Box, note: str, y: float, lead: float, bypass_x: float) -> float:
+        """LN → ``layer`` → +, from ``y`` down, with the residual line around both; returns the height of the +."""
+        x, w = self.ZOOM_X, self.ZOOM_W
+        entry = y - 0.1
+        y = self.down(x, y, lead, shape=self.shapes["vectors"])
+        y = self.box(LAYER_NORM, x, y, w, self.BOX_H)
+        y = self.down(x, y, 0.28)
+        y = self.box(layer, x, y, w, 0.64, note=note)
+        plus = y - 0.3
+        self.down(x, y, 0.17)
+        self.plus(x, plus)
+        self.arrow([(x, entry), (bypass_x, entry), (bypass_x, plus), (x - 0.13, plus)])
+        self.residual_label(x + 0.22, plus)
+        return plus
+
     def draw_block(self, top: float, main_top: float, main_bottom: float) -> None:
         """Inside one transformer block, to the right of the main column, with lines to the block it zooms into."""
         x, w, s = self.ZOOM_X, self.ZOOM_W, self.shapes
@@ -347,28 +362,8 @@ class Diagram:
             fontsize=self.SMALL,
             va="center",
         )
-        y = top - 0.32
-        entry = y - 0.1
-        y = self.down(x, y, 0.3, shape=s["vectors"])
-        y = self.box(LAYER_NORM, x, y, w, self.BOX_H)
-        y = self.down(x, y, 0.28)
-        y = self.box(ATTENTION, x, y, w, 0.64, note=s["heads"])
-        plus_1 = y - 0.3
-        self.down(x, y, 0.17)
-        self.plus(x, plus_1)
-        self.arrow([(x, entry), (bypass_x, entry), (bypass_x, plus_1), (x - 0.13, plus_1)])
-        self.residual_label(x + 0.22, plus_1)
-        y = plus_1 - 0.13
-        branch = y - 0.1
-        y = self.down(x, y, 0.36, shape=s["vectors"])
-        y = self.box(LAYER_NORM, x, y, w, self.BOX_H)
-        y = self.down(x, y, 0.28)
-        y = self.box(MLP, x, y, w, 0.64, note=s["mlp"])
-        plus_2 = y - 0.3
-        self.down(x, y, 0.17)
-        self.plus(x, plus_2)
-        self.arrow([(x, branch), (bypass_x, branch), (bypass_x, plus_2), (x - 0.13, plus_2)])
-        self.residual_label(x + 0.22, plus_2)
+        plus_1 = self.residual_sublayer(ATTENTION, s["heads"], top - 0.32, 0.3, bypass_x)
+        plus_2 = self.residual_sublayer(MLP, s["mlp"], plus_1 - 0.13, 0.36, bypass_x)
         y = self.down(x, plus_2 - 0.13, 0.3, shape=s["vectors"])
         bottom = y - 0.1
         colour = ASSIGNMENTS["07"][2] if self.active(BLOCK) else "#BBBBBB"
