@@ -393,18 +393,6 @@ def _unpack(packed: bytes, folder: Path) -> None:
         tar.extractall(folder, filter="data")  # plain files and folders, nothing outside ``folder``
 
 
-ASSIGNMENT_TABLES = (
-    "course",
-    "assignment",
-    "notebook",
-    "base_cell",
-    "grade_cells",
-    "solution_cells",
-    "task_cells",
-    "source_cell",
-)
-
-
 def _assignment_gradebook(url: str, assignment: str, path: Path) -> bytes:
     """A SQLite gradebook, at ``path``, holding the assignment of the course's gradebook at ``url`` with its
     course, notebooks and cells (their hidden tests included, which autograde restores), and no student."""
@@ -413,8 +401,8 @@ def _assignment_gradebook(url: str, assignment: str, path: Path) -> bytes:
     try:
         with engine.connect() as db:
             assignments = tables["assignment"]
-            rows = {"assignment": db.execute(sqlalchemy.select(assignments).where(assignments.c.name == assignment))}
-            rows["assignment"] = rows["assignment"].mappings().all()
+            chosen = sqlalchemy.select(assignments).where(assignments.c.name == assignment)
+            rows = {"assignment": db.execute(chosen).mappings().all()}
             if not rows["assignment"]:
                 raise CourseError(f"{assignment} is not in the gradebook {shown(url)}: generate it first")
             for name, key, parents, parent_key in (
@@ -439,9 +427,9 @@ def _assignment_gradebook(url: str, assignment: str, path: Path) -> bytes:
         with engine.begin() as db:
             db.execute(sqlalchemy.text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
             db.execute(sqlalchemy.text("INSERT INTO alembic_version VALUES (:version)"), {"version": schema_version})
-            for name in ASSIGNMENT_TABLES:
-                if rows[name]:
-                    db.execute(tables[name].insert(), [dict(row) for row in rows[name]])
+            for table in Base.metadata.sorted_tables:  # a row's foreign keys before it
+                if rows.get(table.name):
+                    db.execute(table.insert(), [dict(row) for row in rows[table.name]])
     finally:
         engine.dispose()
     return path.read_bytes()
