@@ -152,9 +152,9 @@ def autograde_student(
             [json.loads(line) for line in kernel_times.read_text().splitlines()] if kernel_times.exists() else []
         )
     times["ended"] = time.time()
-    _write_log(log, stderr)
     if log:
         log_text = stderr.decode(errors="replace") if isinstance(stderr, bytes) else stderr or ""
+        _write_log(log, log_text)
         seconds = grading_phases(times, timed_log_records(log_text), executions)
         record = {"student": student, "assignment": assignment, "finished": finished, "seconds": seconds}
         record.update(began=times["began"], ended=times["ended"])  # since the epoch
@@ -207,14 +207,12 @@ def grading_phases(times: dict[str, float], records: list, executions: list[dict
 MAX_LOG_CHARS = 1_000_000
 
 
-def _write_log(path: Path | None, text: str | bytes | None) -> None:
+def _write_log(path: Path, text: str) -> None:
     """Keep nbgrader's log, its last ``MAX_LOG_CHARS`` where it is longer (the reason comes last)."""
-    if path:
-        text = text.decode(errors="replace") if isinstance(text, bytes) else text or ""
-        if len(text) > MAX_LOG_CHARS:
-            text = f"[log cut: its first {len(text) - MAX_LOG_CHARS:,} characters left out]\n" + text[-MAX_LOG_CHARS:]
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+    if len(text) > MAX_LOG_CHARS:
+        text = f"[log cut: its first {len(text) - MAX_LOG_CHARS:,} characters left out]\n" + text[-MAX_LOG_CHARS:]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
 
 
 GENERIC_ERRORS = ("There was an error processing assignment", "Please see the")  # nbgrader's summary lines
