@@ -5,7 +5,6 @@ killed when the cluster stops."""
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,14 +13,10 @@ from pathlib import Path
 import distributed
 import psutil
 
+from tests.loopback import free_port
+
 DASK = str(Path(sys.executable).parent / "dask")
 STARTUP_SECONDS = 120  # for the scheduler to listen and the workers to join, on a loaded 2-core machine
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class LoopbackCluster:

@@ -10,7 +10,6 @@ Chromium drives it.
 Screenshots are kept in test-artifacts/ (student_view.png, instructor_view.png, chinese_text.png)."""
 
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ import pytest
 from autograder.instructor.nbgrader_process import tool_environment
 from tests.checkout import TREE
 from tests.headless_chromium import CHROMEDRIVER, CHROMIUM, chromium
+from tests.loopback import free_port
 
 ARTIFACTS = TREE.root / "test-artifacts"
 ASSIGNMENT = "03_attention"
@@ -32,12 +32,6 @@ INSTRUCTOR_TOOLS = ("Formgrader", "Course List")
 pytestmark = pytest.mark.skipif(
     not (CHROMIUM and CHROMEDRIVER), reason="needs Debian's chromium and chromium-driver (.ci/run installs them)"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,8 @@ from autograder.instructor.cli import main
 from autograder.instructor.parallel_execution import STAGED
 from tests.catalogue.notebook_bugs import CLASSIC_BUGS
 from tests.checkout import TREE
-from tests.dask_cluster import LoopbackCluster, free_port, kill_tree
+from tests.dask_cluster import LoopbackCluster, kill_tree
+from tests.loopback import free_port
 from tests.nbgrader_course import cell_scores, completed_release, exported_grades, scratch_course, submit
 
 ASSIGNMENT = "03_attention"  # the quickest notebook to grade
