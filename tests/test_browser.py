@@ -166,12 +166,15 @@ def test_student_runs_a_cell_with_student_tools_only(student_lab, browser):
     )
     assert validate.is_displayed()
 
-    first_code_cell = browser.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-CodeCell")[0]
-    first_code_cell.find_element(By.CSS_SELECTOR, ".cm-content").click()
-    ActionChains(browser).key_down(Keys.SHIFT).send_keys(Keys.ENTER).key_up(Keys.SHIFT).perform()
-    wait(browser).until(
-        lambda _: first_code_cell.find_element(By.CSS_SELECTOR, ".jp-InputPrompt").text.strip() == "[1]:"
+    # JupyterLab may replace the notebook's cells while it restores its layout: find the cell anew at each look.
+    first_code_cell = (
+        "(//*[contains(@class, 'jp-Notebook')]//*[contains(concat(' ', @class, ' '), ' jp-CodeCell ')])[1]"
     )
+    editor = (By.XPATH, f"{first_code_cell}//*[contains(@class, 'cm-content')]")
+    wait(browser).until(ready.element_to_be_clickable(editor)).click()
+    ActionChains(browser).key_down(Keys.SHIFT).send_keys(Keys.ENTER).key_up(Keys.SHIFT).perform()
+    prompt = (By.XPATH, f"{first_code_cell}//*[contains(@class, 'jp-InputPrompt')]")
+    wait(browser).until(ready.text_to_be_present_in_element(prompt, "[1]:"))
 
     # By now JupyterLab has restored its shell and every extension has started: what is missing stays missing.
     entries = nbgrader_menu(browser)
