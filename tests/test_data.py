@@ -54,6 +54,15 @@ def test_dog_planet_uses_six_words_in_clauses():
             assert me == "我" and time in ("刚才", "现在") and actions and set(actions) <= set(dog_planet.ACTIONS)
 
 
+def test_dog_planet_tokens_are_its_words_and_marks():
+    text = data.load_dog_planet()
+    tokens = dog_planet.tokens_of(text)
+    assert set(tokens) == set(dog_planet.TOKENS)
+    assert "".join(tokens) == text.replace(" ", "")  # nothing but the spaces is dropped
+    words = [word for line in text.splitlines() for word in dog_planet.words_of(line)]
+    assert [token for token in tokens if token in dog_planet.WORDS] == words
+
+
 def test_dog_planet_follows_its_probabilities_word_by_word():
     """Every word after its context, counted, is what next_word_probabilities says, and every row sums to one."""
     for row in [*dog_planet.TRANSITIONS.values(), *dog_planet.NOW_AFTER_JUST_NOW.values()]:

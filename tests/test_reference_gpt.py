@@ -150,3 +150,25 @@ def test_generate_cached_gives_generates_tokens_and_runs_each_token_once():
     )
     assert torch.equal(gpt.generate_cached(model, prompt, max_new_tokens=12), expected)
     assert seen[:2] == [5, 1] and sum(seen) == 5 + 12 - 1
+
+
+def test_now_after_just_now_reads_the_generators_rule_off_a_model_that_knows_it():
+    from autograder.checks.gpt import DogPlanetTruth
+    from autograder.materials.data import dog_planet
+    from autograder.reference.probing import now_after_just_now
+
+    vocab = {token: i for i, token in enumerate(dog_planet.TOKENS)}
+    table = now_after_just_now(
+        DogPlanetTruth(list(dog_planet.TOKENS)), lambda text: [vocab[t] for t in dog_planet.tokens_of(text)]
+    )
+    for i, then in enumerate(dog_planet.ACTIONS):
+        for j, now in enumerate(dog_planet.ACTIONS):
+            assert table[i, j].item() == pytest.approx(dog_planet.NOW_AFTER_JUST_NOW[then][now], abs=1e-6)
+
+
+def test_neighbours_in_group_counts_only_other_members_by_cosine():
+    from autograder.reference.probing import neighbours_in_group
+
+    vectors = torch.tensor([[1.0, 0.0], [100.0, 1.0], [0.0, 1.0], [0.1, 50.0], [-1.0, 0.0]])
+    assert neighbours_in_group(vectors, [0, 1], k=1) == [1, 1]  # lengths do not matter, only directions
+    assert neighbours_in_group(vectors, [0, 4], k=1) == [0, 0]  # opposite directions are the farthest

@@ -5,6 +5,7 @@ Modules are compared by copying the reference's weights into the student's modul
 parameter names must be the ones the notebook asks for.
 """
 
+import copy
 import math
 import pickle
 import random
@@ -18,7 +19,8 @@ from torch import nn
 from autograder.checks.core import TOLERANCE, clean, show
 from autograder.checks.registry import exercise
 from autograder.checks.train_mode import check_dropout
-from autograder.reference import finetuning, gpt, training
+from autograder.materials.data import dog_planet
+from autograder.reference import finetuning, gpt, probing, training
 
 TINY = {
     "vocab_size": 11,
@@ -711,7 +713,166 @@ def training_step_hidden(check, training_step, seed):
         )
 
 
-# 13 and 14. Checkpoints
+# 13. Neighbours in a group
+
+NEIGHBOURS_HINT = (
+    "for each index of the group, take its k nearest rows by cosine similarity, itself excluded "
+    "(assignment 02's nearest_neighbours(vectors, index, k)), and count those that are in the group"
+)
+
+
+def _check_neighbours(check, neighbours_in_group, vectors, group, k):
+    described = f"neighbours_in_group(vectors of shape {tuple(vectors.shape)}, {group}, k={k})"
+    got = check.call(neighbours_in_group, vectors.clone(), list(group), k, description=described)
+    check.equal(got, probing.neighbours_in_group(vectors, group, k), described, hint=NEIGHBOURS_HINT)
+
+
+def _clustered(rng: random.Random, clusters: int, size: int, dim: int) -> torch.Tensor:
+    """``clusters`` tight groups of ``size`` rows around orthogonal directions, each row with its own length:
+    cosine similarity finds the groups, a dot product or a distance does not."""
+    directions = torch.linalg.qr(torch.randn(dim, clusters)).Q.T  # (clusters, dim), orthonormal
+    rows = directions.repeat_interleave(size, dim=0) + 0.05 * torch.randn(clusters * size, dim)
+    return rows * torch.tensor([rng.choice([0.1, 1.0, 30.0]) for _ in range(clusters * size)])[:, None]
+
+
+@exercise
+def neighbours_in_group(check, neighbours_in_group):
+    rng = random.Random(0)
+    vectors = _clustered(rng, clusters=3, size=4, dim=8)  # rows 0-3, 4-7 and 8-11 belong together
+    group = [4, 5, 6, 7]
+    got = check.call(neighbours_in_group, vectors.clone(), group, 3, description=f"neighbours_in_group(..., {group})")
+    check.equal(
+        got,
+        [3, 3, 3, 3],
+        f"the neighbours of {group}, a group of four rows that point the same way",
+        hint=NEIGHBOURS_HINT,
+    )
+    _check_neighbours(check, neighbours_in_group, torch.randn(10, 4), [0, 3, 7], 4)
+
+
+@neighbours_in_group.hidden
+def neighbours_in_group_hidden(check, neighbours_in_group, seed):
+    rng = random.Random(seed)
+    for _ in range(3):
+        rows, k = rng.randint(8, 40), rng.randint(1, 6)
+        vectors = torch.randn(rows, rng.randint(2, 16)) * torch.rand(rows, 1) * 10  # lengths differ: cosine, not dot
+        _check_neighbours(check, neighbours_in_group, vectors, rng.sample(range(rows), rng.randint(2, rows // 2)), k)
+    vectors = _clustered(rng, clusters=4, size=6, dim=12)
+    _check_neighbours(check, neighbours_in_group, vectors, [6, 8, 10, 7, 9, 11], 5)  # a whole group, out of order
+    _check_neighbours(check, neighbours_in_group, vectors, [0, 1, 12, 13], 5)  # half of two groups
+
+
+# 14. The rule that needs context, read from a GPT
+
+
+class DogPlanetTruth(nn.Module):
+    """A "model" whose next-token probabilities after 现在 are the dog-planet generator's own, for a
+    vocabulary ``tokens`` (id: token); elsewhere it is uniform. Any id order works, so ids cannot be hard-coded."""
+
+    def __init__(self, tokens: list[str]):
+        super().__init__()
+        self.tokens = tokens
+        self.unused = nn.Parameter(torch.zeros(()))  # so that next(model.parameters()) gives a device
+
+    def forward(self, token_ids: torch.Tensor) -> torch.Tensor:
+        logits = torch.zeros(*token_ids.shape, len(self.tokens))
+        for row, ids in enumerate(token_ids.tolist()):
+            for position in range(len(ids)):
+                text = "".join(self.tokens[i] + " " for i in ids[: position + 1])
+                words = dog_planet.words_of(re.split("[\n。]", text)[-1])
+                if words and words[-1] == "现在":
+                    truth = dog_planet.next_word_probabilities(words)
+                    logits[row, position] = torch.tensor(
+                        [math.log(truth[token]) if token in truth else -math.inf for token in self.tokens]
+                    )
+        return logits.to(token_ids.device)
+
+
+CONTEXT_HINT = (
+    'for each action ACTIONS[i] run the model on encode(f"\\n我 刚才 {ACTIONS[i]}，我 现在") — the whole prompt, '
+    "not only its last word — in eval mode, take the softmax of the last position's logits over the vocabulary, "
+    "and put the probabilities of the three action ids, encode(action)[0], in row i"
+)
+
+
+def _encoder(tokens: list[str]):
+    ids = {token: i for i, token in enumerate(tokens)}
+    return lambda text: [ids[token] for token in dog_planet.tokens_of(text)]
+
+
+def _context_hint(got: torch.Tensor, expected: torch.Tensor) -> str:
+    """Name the classic mistake that ``got`` (rows summing to one) looks like, else the whole recipe."""
+    near = lambda a, b: torch.allclose(a.double(), b.double(), atol=1e-3)  # noqa: E731
+    bigram = torch.tensor([dog_planet.TRANSITIONS["现在"][action] for action in dog_planet.ACTIONS])
+    if near(got, bigram.expand(3, 3)) and not near(expected, bigram.expand(3, 3)):
+        return (
+            "every row is the bigram's row after 现在 (0.5, 0.4, 0.1): the model saw only the end of the prompt; "
+            + CONTEXT_HINT
+        )
+    if near(got, expected.T / expected.T.sum(1, keepdim=True)):
+        return "rows and columns are swapped: row i is the action just now, column j the action now"
+    if near(got, torch.full((3, 3), 1 / 3)) and not near(expected, torch.full((3, 3), 1 / 3)):
+        return "the probabilities do not depend on the prompt: read the logits of its last position, [:, -1]"
+    return CONTEXT_HINT
+
+
+def _check_context_table(check, now_after_just_now, model, tokens, expected, what, hint=None):
+    got = check.call(now_after_just_now, model, _encoder(tokens), description=f"now_after_just_now({what}, encode)")
+    if type(got) is not torch.Tensor or got.shape != (3, 3) or not got.is_floating_point():
+        check.fail(
+            f"now_after_just_now({what}, encode) must return a 3 x 3 tensor of floats",
+            expected="a tensor of shape (3, 3): a row per action just now, a column per action now",
+            got=show(got),
+            hint="stack the three rows, one per prompt, into one tensor",
+        )
+    if not ((got >= 0) & (got <= 1)).all():
+        check.fail(
+            f"the table from {what} must hold probabilities, between 0 and 1",
+            got=show(got),
+            hint="apply torch.softmax to the logits, over the vocabulary (the last dimension)",
+        )
+    # Only the three actions are asked for: a softmax over their three logits alone is as right as one over all.
+    got, expected = got / got.sum(1, keepdim=True), expected / expected.sum(1, keepdim=True)
+    what = f"the table from {what}, each row divided by its sum"
+    check.tensor(got, expected, what, rtol=1e-4, atol=1e-5, hint=hint or _context_hint(got.detach(), expected))
+
+
+def _truth_table() -> torch.Tensor:
+    actions = dog_planet.ACTIONS
+    return torch.tensor([[dog_planet.NOW_AFTER_JUST_NOW[then][now] for now in actions] for then in actions])
+
+
+def _context_gpt(tokens: list[str], rng: random.Random, drop_rate: float) -> nn.Module:
+    config = _random_config(rng, vocab_size=len(tokens), drop_rate=drop_rate)
+    return _randomized(gpt.GPTModel({**config, "context_length": rng.randint(7, 12)}))
+
+
+EVAL_HINT = "the model came in train mode, with dropout: call model.eval() before running it, so that dropout is off"
+
+
+def _check_context(check, now_after_just_now, tokens, rng):
+    """The generator's own probabilities, then random GPTs without and with dropout, handed over in train mode."""
+    truth = "a model that knows the generator's probabilities"
+    _check_context_table(check, now_after_just_now, DogPlanetTruth(tokens), tokens, _truth_table(), truth)
+    for drop_rate, hint in ((0.0, None), (0.5, EVAL_HINT)):
+        model = _context_gpt(tokens, rng, drop_rate).train()  # dropout on until the student's code turns it off
+        expected = probing.now_after_just_now(copy.deepcopy(model), _encoder(tokens))
+        what = f"a random GPT with drop_rate={drop_rate}, in train mode"
+        _check_context_table(check, now_after_just_now, model, tokens, expected, what, hint)
+
+
+@exercise
+def now_after_just_now(check, now_after_just_now):
+    _check_context(check, now_after_just_now, list(dog_planet.TOKENS), random.Random(0))
+
+
+@now_after_just_now.hidden
+def now_after_just_now_hidden(check, now_after_just_now, seed):
+    rng = random.Random(seed)
+    _check_context(check, now_after_just_now, rng.sample(dog_planet.TOKENS, len(dog_planet.TOKENS)), rng)  # other ids
+
+
+# 15 and 16. Checkpoints
 
 CHECKPOINT_HINT = (
     "torch.save({'model': model.state_dict(), 'optimizer': optimizer.state_dict(), 'step': step}, path); "
@@ -835,7 +996,7 @@ class NotATensor:
     """What a checkpoint should not hold: loading it needs pickle to import and build an object."""
 
 
-# 15. GPT-2 weights
+# 17. GPT-2 weights
 
 GPT2_HINT = (
     "Hugging Face's Conv1D stores weights as (in, out): transpose them for nn.Linear; c_attn holds "
@@ -905,7 +1066,7 @@ def load_gpt2_weights_hidden(check, load_gpt2_weights, seed):
         _check_gpt2(check, load_gpt2_weights, _random_config(rng, qkv_bias=True), hidden=True)
 
 
-# 16. Classification head
+# 18. Classification head
 
 CLASSIFY_HINT = (
     "freeze everything first (requires_grad_(False)), then put in a new nn.Linear(emb_dim, num_classes) "
@@ -954,7 +1115,7 @@ def prepare_for_classification_hidden(check, prepare, seed):
         _check_classification(check, prepare, _random_config(rng), rng.randint(2, 7))
 
 
-# 17. Batches of instructions
+# 19. Batches of instructions
 
 COLLATE_HINT = (
     "append pad_id to every example and pad all to the longest + 1; inputs = padded[:-1], "

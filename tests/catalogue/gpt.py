@@ -11,6 +11,8 @@ from torch import nn
 from autograder.reference.attention import MultiHeadAttention
 from autograder.reference.gpt import LayerNorm, GELU, FeedForward, TransformerBlock
 from autograder.reference.training import batch_loss
+from autograder.reference.embeddings import nearest_neighbours
+from autograder.materials.data.dog_planet import ACTIONS
 """
 
 LAYER_NORM = """
@@ -229,6 +231,58 @@ def parameter_breakdown(config, tied=False):
     }
 """
 
+NEIGHBOURS = "def neighbours_in_group(vectors, group, k=5):\n    {body}\n"
+NEIGHBOURS_RIGHT = "return [sum(n in group for n in nearest_neighbours(vectors, i, k)) for i in group]"
+NEIGHBOURS_BY_MATRIX = """
+    unit = vectors / vectors.norm(dim=-1, keepdim=True)
+    similarity = unit[group] @ unit.T  # (group, rows)
+    similarity[range(len(group)), group] = -math.inf
+    nearest = similarity.topk(k, dim=-1).indices
+    return [int(torch.isin(row, torch.tensor(group)).sum()) for row in nearest]
+"""
+NEIGHBOURS_OWN = """
+    counts = []
+    for i in group:
+        similarity = {similarity}
+        {exclude}
+        counts.append(sum(int(n) in group for n in similarity.topk({k}).indices){scale})
+    return counts
+"""
+NEIGHBOURS_OWN_RIGHT = {
+    "similarity": "nn.functional.cosine_similarity(vectors, vectors[i][None], dim=-1)",
+    "exclude": "similarity[i] = -2.0  # below every cosine",
+    "k": "k",
+    "scale": "",
+}
+CONTEXT = """
+def now_after_just_now(model, encode):
+    {mode}
+    rows = []
+    with torch.no_grad():
+        for then in ACTIONS:
+            ids = torch.tensor([encode(f"{prompt}")])
+            probabilities = {probabilities}
+            rows.append(probabilities[[encode(action)[0] for action in ACTIONS]])
+    return {result}
+"""
+CONTEXT_RIGHT = {
+    "mode": "model.eval()",
+    "prompt": "\\n我 刚才 {then}，我 现在",
+    "probabilities": "torch.softmax(model(ids)[0, -1], dim=-1)",
+    "result": "torch.stack(rows)",
+}
+CONTEXT_BATCHED = """
+@torch.inference_mode()
+def now_after_just_now(model, encode):
+    was_training = model.training
+    model.eval()
+    prompts = torch.tensor([encode("\\n我 刚才 " + then + "，我 现在") for then in ACTIONS])
+    action_ids = torch.tensor([encode(action) for action in ACTIONS]).squeeze(1)
+    logits = model(prompts)[:, -1, action_ids]  # only the three actions: their softmax is the rows, renormalized
+    model.train(was_training)
+    return torch.softmax(logits, dim=-1)
+"""
+
 VALID = [
     (
         "LayerNorm",
@@ -340,6 +394,11 @@ VALID = [
         "generate_cached",
         CACHED.format(**{**CACHED_RIGHT, "attend": TAUGHT_SCORES.format(mask="att.mask[total - n : total, :total]")}),
     ),
+    ("neighbours_in_group", NEIGHBOURS.format(body=NEIGHBOURS_RIGHT)),
+    ("neighbours_in_group", NEIGHBOURS.format(body=NEIGHBOURS_BY_MATRIX.strip())),
+    ("neighbours_in_group", NEIGHBOURS.format(body=NEIGHBOURS_OWN.format(**NEIGHBOURS_OWN_RIGHT).strip())),
+    ("now_after_just_now", CONTEXT.format(**CONTEXT_RIGHT)),
+    ("now_after_just_now", CONTEXT_BATCHED),
 ]
 
 BUGGY = [
@@ -600,5 +659,67 @@ BUGGY = [
         "generate_cached",
         CACHED.format(**{**CACHED_RIGHT, "attend": "out = nn.functional.scaled_dot_product_attention(q, k, v)"}),
         "mask rows",
+    ),
+    (  # counts itself among its neighbours
+        "neighbours_in_group",
+        NEIGHBOURS.format(body=NEIGHBOURS_OWN.format(**{**NEIGHBOURS_OWN_RIGHT, "exclude": "pass"}).strip()),
+        "itself excluded",
+    ),
+    (  # a dot product: long rows are everybody's neighbours
+        "neighbours_in_group",
+        NEIGHBOURS.format(
+            body=NEIGHBOURS_OWN.format(
+                **{**NEIGHBOURS_OWN_RIGHT, "similarity": "vectors @ vectors[i]", "exclude": "similarity[i] = -math.inf"}
+            ).strip()
+        ),
+        "cosine",
+    ),
+    (  # the closest by distance, which is not the same direction
+        "neighbours_in_group",
+        NEIGHBOURS.format(
+            body=NEIGHBOURS_OWN.format(
+                **{
+                    **NEIGHBOURS_OWN_RIGHT,
+                    "similarity": "-(vectors - vectors[i]).norm(dim=-1)",
+                    "exclude": "similarity[i] = -math.inf",
+                }
+            ).strip()
+        ),
+        "cosine",
+    ),
+    (
+        "neighbours_in_group",
+        NEIGHBOURS.format(body=NEIGHBOURS_OWN.format(**{**NEIGHBOURS_OWN_RIGHT, "k": "k + 1"}).strip()),
+        "k nearest",
+    ),
+    (  # a share, not a count
+        "neighbours_in_group",
+        NEIGHBOURS.format(body=NEIGHBOURS_OWN.format(**{**NEIGHBOURS_OWN_RIGHT, "scale": " / k"}).strip()),
+        "count",
+    ),
+    (  # the bigram's view: only the last word
+        "now_after_just_now",
+        CONTEXT.format(**{**CONTEXT_RIGHT, "prompt": "现在"}),
+        "the bigram's row",
+    ),
+    ("now_after_just_now", CONTEXT.format(**{**CONTEXT_RIGHT, "prompt": "我 刚才 {then}，我 现在"}), "\\n我 刚才"),
+    ("now_after_just_now", CONTEXT.format(**{**CONTEXT_RIGHT, "prompt": "\\n我 刚才 {then} 我 现在"}), "，我 现在"),
+    (
+        "now_after_just_now",
+        CONTEXT.format(**{**CONTEXT_RIGHT, "probabilities": "torch.softmax(model(ids)[0, 0], dim=-1)"}),
+        "do not depend on the prompt",
+    ),
+    (  # softmax over the positions
+        "now_after_just_now",
+        CONTEXT.format(**{**CONTEXT_RIGHT, "probabilities": "torch.softmax(model(ids), dim=1)[0, -1]"}),
+        "over the vocabulary",
+    ),
+    ("now_after_just_now", CONTEXT.format(**{**CONTEXT_RIGHT, "probabilities": "model(ids)[0, -1]"}), "softmax"),
+    ("now_after_just_now", CONTEXT.format(**{**CONTEXT_RIGHT, "mode": "pass"}), "model.eval()"),
+    ("now_after_just_now", CONTEXT.format(**{**CONTEXT_RIGHT, "result": "torch.stack(rows).T"}), "swapped"),
+    (  # the ids of the notebook's vocabulary, written in
+        "now_after_just_now",
+        CONTEXT.format(**CONTEXT_RIGHT).replace("[encode(action)[0] for action in ACTIONS]", "[6, 7, 8]"),
+        "encode(action)[0]",
     ),
 ]

@@ -10,6 +10,7 @@ three words back. Because we know the true probabilities, models that learn them
 """
 
 import random
+import re
 
 DEFAULT_SEED = 2024
 SENTENCES = 4000  # enough for every row of NOW_AFTER_JUST_NOW to be counted to within about 0.06
@@ -35,6 +36,9 @@ NOW_AFTER_JUST_NOW = {
     "睡觉": {"吃饭": 0.3, "睡觉": 0.1, "跑步": 0.6},
     "跑步": {"吃饭": 0.8, "睡觉": 0.15, "跑步": 0.05},
 }
+
+# A GPT's vocabulary for the language: a token per word, per punctuation mark and for the end of a line.
+TOKENS = ("\n", "，", "。", *WORDS)
 
 # One English rendering per word: actions in the past after 刚才, in the present progressive after 现在.
 PAST = {"吃饭": "ate", "睡觉": "slept", "跑步": "ran"}
@@ -81,6 +85,11 @@ def render(words: list[str]) -> str:
 def words_of(sentence: str) -> list[str]:
     """The words of a rendered sentence: render's inverse."""
     return sentence.replace("，", " ").removesuffix("。").split()
+
+
+def tokens_of(text: str) -> list[str]:
+    """Text cut into TOKENS: "我 刚才 跑步，我 现在 吃饭。\n" -> [我, 刚才, 跑步, ，, 我, 现在, 吃饭, 。, \n]."""
+    return re.findall(r"[，。\n]|[^\s，。]+", text)
 
 
 def _listed(items: list[str]) -> str:
