@@ -717,14 +717,15 @@ def training_step_hidden(check, training_step, seed):
 
 NEIGHBOURS_HINT = (
     "for each index of the group, take its k nearest rows by cosine similarity, itself excluded "
-    "(assignment 02's nearest_neighbours(vectors, index, k)), and count those that are in the group"
+    "(assignment 02's nearest_neighbours(vectors, index, k)), and count those that are in the group, as Python ints"
 )
 
 
-def _check_neighbours(check, neighbours_in_group, vectors, group, k):
-    described = f"neighbours_in_group(vectors of shape {tuple(vectors.shape)}, {group}, k={k})"
+def _check_neighbours(check, neighbours_in_group, vectors, group, k, expected=None, why=""):
+    described = f"neighbours_in_group(vectors of shape {tuple(vectors.shape)}, {group}, k={k}){why}"
     got = check.call(neighbours_in_group, vectors.clone(), list(group), k, description=described)
-    check.equal(got, probing.neighbours_in_group(vectors, group, k), described, hint=NEIGHBOURS_HINT)
+    expected = probing.neighbours_in_group(vectors, group, k) if expected is None else expected
+    check.equal(got, expected, described, hint=NEIGHBOURS_HINT)
 
 
 def _clustered(rng: random.Random, clusters: int, size: int, dim: int) -> torch.Tensor:
@@ -737,16 +738,9 @@ def _clustered(rng: random.Random, clusters: int, size: int, dim: int) -> torch.
 
 @exercise
 def neighbours_in_group(check, neighbours_in_group):
-    rng = random.Random(0)
-    vectors = _clustered(rng, clusters=3, size=4, dim=8)  # rows 0-3, 4-7 and 8-11 belong together
-    group = [4, 5, 6, 7]
-    got = check.call(neighbours_in_group, vectors.clone(), group, 3, description=f"neighbours_in_group(..., {group})")
-    check.equal(
-        got,
-        [3, 3, 3, 3],
-        f"the neighbours of {group}, a group of four rows that point the same way",
-        hint=NEIGHBOURS_HINT,
-    )
+    vectors = _clustered(random.Random(0), clusters=3, size=4, dim=8)  # rows 0-3, 4-7 and 8-11 belong together
+    why = ": four rows that point the same way, each the others' 3 nearest"
+    _check_neighbours(check, neighbours_in_group, vectors, [4, 5, 6, 7], 3, expected=[3, 3, 3, 3], why=why)
     _check_neighbours(check, neighbours_in_group, torch.randn(10, 4), [0, 3, 7], 4)
 
 
@@ -772,14 +766,14 @@ class DogPlanetTruth(nn.Module):
     def __init__(self, tokens: list[str]):
         super().__init__()
         self.tokens = tokens
-        self.unused = nn.Parameter(torch.zeros(()))  # so that next(model.parameters()) gives a device
+        self.device_anchor = nn.Parameter(torch.zeros(()))  # next(model.parameters()).device works, as for a GPT
 
     def forward(self, token_ids: torch.Tensor) -> torch.Tensor:
         logits = torch.zeros(*token_ids.shape, len(self.tokens))
         for row, ids in enumerate(token_ids.tolist()):
             for position in range(len(ids)):
                 text = "".join(self.tokens[i] + " " for i in ids[: position + 1])
-                words = dog_planet.words_of(re.split("[\n。]", text)[-1])
+                words = dog_planet.words_of(re.split("[\n。]", text)[-1])  # the sentence so far
                 if words and words[-1] == "现在":
                     truth = dog_planet.next_word_probabilities(words)
                     logits[row, position] = torch.tensor(
@@ -793,53 +787,54 @@ CONTEXT_HINT = (
     "not only its last word — in eval mode, take the softmax of the last position's logits over the vocabulary, "
     "and put the probabilities of the three action ids, encode(action)[0], in row i"
 )
-
-
-def _encoder(tokens: list[str]):
-    ids = {token: i for i, token in enumerate(tokens)}
-    return lambda text: [ids[token] for token in dog_planet.tokens_of(text)]
+EVAL_HINT = "the model came in train mode, with dropout: call model.eval() before running it, so that dropout is off"
 
 
 def _context_hint(got: torch.Tensor, expected: torch.Tensor) -> str:
-    """Name the classic mistake that ``got`` (rows summing to one) looks like, else the whole recipe."""
-    near = lambda a, b: torch.allclose(a.double(), b.double(), atol=1e-3)  # noqa: E731
-    bigram = torch.tensor([dog_planet.TRANSITIONS["现在"][action] for action in dog_planet.ACTIONS])
-    if near(got, bigram.expand(3, 3)) and not near(expected, bigram.expand(3, 3)):
-        return (
-            "every row is the bigram's row after 现在 (0.5, 0.4, 0.1): the model saw only the end of the prompt; "
-            + CONTEXT_HINT
+    """Name the classic mistake that ``got`` (rows summing to one, like ``expected``) looks like, else the recipe."""
+    near = lambda a, b: torch.allclose(a, b, atol=1e-3)  # noqa: E731
+    after_now = dog_planet.TRANSITIONS["现在"]
+    bigram = torch.tensor([after_now[action] for action in dog_planet.ACTIONS], dtype=torch.float64).expand(3, 3)
+    if near(got, bigram) and not near(expected, bigram):
+        row = ", ".join(f"{after_now[action]:g}" for action in dog_planet.ACTIONS)
+        return f"every row is the bigram's row after 现在 ({row}): the model saw only the end of the prompt; " + (
+            CONTEXT_HINT
         )
     if near(got, expected.T / expected.T.sum(1, keepdim=True)):
         return "rows and columns are swapped: row i is the action just now, column j the action now"
-    if near(got, torch.full((3, 3), 1 / 3)) and not near(expected, torch.full((3, 3), 1 / 3)):
+    uniform = torch.full((3, 3), 1 / 3, dtype=torch.float64)
+    if near(got, uniform) and not near(expected, uniform):
         return "the probabilities do not depend on the prompt: read the logits of its last position, [:, -1]"
     return CONTEXT_HINT
 
 
-def _check_context_table(check, now_after_just_now, model, tokens, expected, what, hint=None):
-    got = check.call(now_after_just_now, model, _encoder(tokens), description=f"now_after_just_now({what}, encode)")
+def _check_context_table(check, now_after_just_now, model, tokens, expected, described, hint=None):
+    call = f"now_after_just_now({described}, encode)"
+    got = check.call(now_after_just_now, model, dog_planet.encoder(tokens), description=call)
     if type(got) is not torch.Tensor or got.shape != (3, 3) or not got.is_floating_point():
+        shape = tuple(got.shape) if type(got) is torch.Tensor else ()
         check.fail(
-            f"now_after_just_now({what}, encode) must return a 3 x 3 tensor of floats",
+            f"{call} must return a 3 x 3 tensor of floats",
             expected="a tensor of shape (3, 3): a row per action just now, a column per action now",
             got=show(got),
-            hint="stack the three rows, one per prompt, into one tensor",
+            hint="keep only the columns of the three action ids, encode(action)[0], of the probabilities"
+            if shape[-1:] == (len(tokens),)
+            else "one row per prompt: the probabilities at the prompt's last position, [:, -1], of the three "
+            "action ids encode(action)[0]",
         )
+    got, expected = got.detach().cpu().double(), expected.double()
     if not ((got >= 0) & (got <= 1)).all():
         check.fail(
-            f"the table from {what} must hold probabilities, between 0 and 1",
+            f"the table from {described} must hold probabilities, between 0 and 1",
             got=show(got),
             hint="apply torch.softmax to the logits, over the vocabulary (the last dimension)",
         )
-    # Only the three actions are asked for: a softmax over their three logits alone is as right as one over all.
-    got, expected = got / got.sum(1, keepdim=True), expected / expected.sum(1, keepdim=True)
-    what = f"the table from {what}, each row divided by its sum"
-    check.tensor(got, expected, what, rtol=1e-4, atol=1e-5, hint=hint or _context_hint(got.detach(), expected))
-
-
-def _truth_table() -> torch.Tensor:
-    actions = dog_planet.ACTIONS
-    return torch.tensor([[dog_planet.NOW_AFTER_JUST_NOW[then][now] for now in actions] for then in actions])
+    # Only the three actions are asked for: a softmax over their three logits alone (rows summing to one) is as
+    # right as one over the whole vocabulary. Anything else must be the probabilities themselves.
+    if torch.allclose(got.sum(1), torch.ones(3, dtype=torch.float64), atol=1e-4):
+        expected, described = expected / expected.sum(1, keepdim=True), f"{described}, each row divided by its sum"
+    hint = hint or _context_hint(got / got.sum(1, keepdim=True), expected / expected.sum(1, keepdim=True))
+    check.tensor(got, expected, f"the table from {described}", rtol=1e-4, atol=1e-5, hint=hint)
 
 
 def _context_gpt(tokens: list[str], rng: random.Random, drop_rate: float) -> nn.Module:
@@ -847,18 +842,16 @@ def _context_gpt(tokens: list[str], rng: random.Random, drop_rate: float) -> nn.
     return _randomized(gpt.GPTModel({**config, "context_length": rng.randint(7, 12)}))
 
 
-EVAL_HINT = "the model came in train mode, with dropout: call model.eval() before running it, so that dropout is off"
-
-
 def _check_context(check, now_after_just_now, tokens, rng):
     """The generator's own probabilities, then random GPTs without and with dropout, handed over in train mode."""
-    truth = "a model that knows the generator's probabilities"
-    _check_context_table(check, now_after_just_now, DogPlanetTruth(tokens), tokens, _truth_table(), truth)
+    truth = torch.tensor(dog_planet.rule_table())
+    oracle = "a model that knows the generator's probabilities"
+    _check_context_table(check, now_after_just_now, DogPlanetTruth(tokens), tokens, truth, oracle)
     for drop_rate, hint in ((0.0, None), (0.5, EVAL_HINT)):
         model = _context_gpt(tokens, rng, drop_rate).train()  # dropout on until the student's code turns it off
-        expected = probing.now_after_just_now(copy.deepcopy(model), _encoder(tokens))
-        what = f"a random GPT with drop_rate={drop_rate}, in train mode"
-        _check_context_table(check, now_after_just_now, model, tokens, expected, what, hint)
+        expected = probing.now_after_just_now(copy.deepcopy(model), dog_planet.encoder(tokens))
+        described = f"a random GPT with drop_rate={drop_rate}, in train mode"
+        _check_context_table(check, now_after_just_now, model, tokens, expected, described, hint)
 
 
 @exercise

@@ -399,6 +399,7 @@ VALID = [
     ("neighbours_in_group", NEIGHBOURS.format(body=NEIGHBOURS_OWN.format(**NEIGHBOURS_OWN_RIGHT).strip())),
     ("now_after_just_now", CONTEXT.format(**CONTEXT_RIGHT)),
     ("now_after_just_now", CONTEXT_BATCHED),
+    ("now_after_just_now", CONTEXT.format(**{**CONTEXT_RIGHT, "result": "torch.stack(rows).double()"})),
 ]
 
 BUGGY = [
@@ -715,6 +716,11 @@ BUGGY = [
         "over the vocabulary",
     ),
     ("now_after_just_now", CONTEXT.format(**{**CONTEXT_RIGHT, "probabilities": "model(ids)[0, -1]"}), "softmax"),
+    (  # rows in proportion, but not the probabilities
+        "now_after_just_now",
+        CONTEXT.format(**{**CONTEXT_RIGHT, "probabilities": "torch.softmax(model(ids)[0, -1], dim=-1) / 3"}),
+        "softmax of the last position's logits over the vocabulary",
+    ),
     ("now_after_just_now", CONTEXT.format(**{**CONTEXT_RIGHT, "mode": "pass"}), "model.eval()"),
     ("now_after_just_now", CONTEXT.format(**{**CONTEXT_RIGHT, "result": "torch.stack(rows).T"}), "swapped"),
     (  # the ids of the notebook's vocabulary, written in

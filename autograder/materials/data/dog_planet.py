@@ -92,6 +92,17 @@ def tokens_of(text: str) -> list[str]:
     return re.findall(r"[，。\n]|[^\s，。]+", text)
 
 
+def encoder(tokens: tuple[str, ...] | list[str] = TOKENS):
+    """A function from text to the ids of its tokens, each token's id its index in ``tokens``."""
+    ids = {token: i for i, token in enumerate(tokens)}
+    return lambda text: [ids[token] for token in tokens_of(text)]
+
+
+def rule_table() -> list[list[float]]:
+    """NOW_AFTER_JUST_NOW as a table: row i the action just now, ACTIONS[i]; column j the action now, ACTIONS[j]."""
+    return [[NOW_AFTER_JUST_NOW[then][now] for now in ACTIONS] for then in ACTIONS]
+
+
 def _listed(items: list[str]) -> str:
     """ "a", "a and b", "a, b and c"."""
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
