@@ -3,7 +3,7 @@
     python -m benchmarks.grade_class [--students 30] [--assignments NN_name ...] [--workers N] [--compare-sandbox]
 
 Student i hands in, for every assignment (default: every one with a classic bug in
-tests/catalogue/notebook_bugs.py), the solution (i % 3 == 0), the untouched student notebook
+tools/catalogue/notebook_bugs.py), the solution (i % 3 == 0), the untouched student notebook
 (i % 3 == 1) or the classic bug (i % 3 == 2). Two copies of one course grade the class with
 `autograde.autograde`: one at a time, and with ``--workers`` at a time. The script prints seconds
 per submission for both, wall-clock and CPU (on a machine shared with other work the wall-clock
@@ -39,9 +39,9 @@ from pathlib import Path
 
 from autograder.instructor import autograde, build
 from autograder.instructor.nbgrader_process import PHASES
-from tests.catalogue.notebook_bugs import CLASSIC_BUGS
-from tests.checkout import TREE
-from tests.nbgrader_course import cell_scores, completed_release, exported_grades, scratch_course, submit
+from tools.catalogue.notebook_bugs import CLASSIC_BUGS
+from tools.checkout import TREE
+from tools.nbgrader_course import cell_scores, completed_release, exported_grades, scratch_course, submit
 
 KINDS = ("correct", "blank", "buggy")
 

@@ -1,12 +1,12 @@
 """How many small bugs in the course's solutions the checks catch: the mutation score per exercise.
 
-    python benchmarks/mutation_score.py [--assignments 03 05 ...] [--exercises name ...] [--time-limit 20]
+    python -m benchmarks.mutation_score [--assignments 03 05 ...] [--exercises name ...] [--time-limit 20]
                                         [--survivors PATH]
 
-Every solution cell of the source notebooks is mutated one change at a time (tests/mutation.py lists the
+Every solution cell of the source notebooks is mutated one change at a time (tools/mutation.py lists the
 operators) and each mutant runs through the exercise's visible and hidden check. The script prints, per
 exercise, the mutants, how many the checks killed (timeouts included), how many survived and how many
-survived as allow-listed equivalents (tests/mutation_equivalents.toml), then the totals and every
+survived as allow-listed equivalents (tools/mutation_equivalents.toml), then the totals and every
 survivor. A survivor is either an equivalent mutant to allow-list with its reason, or a bug the hidden
 cases miss. The script measures: it exits 0 whatever the score.
 """
@@ -18,9 +18,8 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for tests' helpers
 
-from tests.mutation import TIME_LIMIT_S, mutation_run
+from tools.mutation import TIME_LIMIT_S, mutation_run
 
 COLUMNS = ("mutants", "killed", "timeout", "survived", "equivalent")
 ROW = "{:<4}{:<28}" + "{:>11}" * len(COLUMNS) + "{:>8}"

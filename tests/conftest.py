@@ -1,36 +1,4 @@
-import textwrap
-
-import pytest
-
-from autograder.checks import CheckFailure
-
-HIDDEN_SEED = 7  # other than the seeds the notebooks use
-
-
-def student_namespace(source: str) -> dict:
-    """Run ``source`` as a notebook would (module ``__main__``) and return its globals."""
-    namespace = {"__name__": "__main__"}
-    exec(textwrap.dedent(source), namespace)
-    return namespace
-
-
-@pytest.fixture
-def student():
-    return student_namespace
-
-
-def run_visible_and_hidden(checks, exercise: str, obj) -> list[str]:
-    """Run an exercise's visible and hidden check on ``obj``; return the failure messages."""
-    failures = []
-    for run in (
-        lambda: getattr(checks, exercise)(obj),
-        lambda: getattr(checks, exercise + "_hidden")(obj, HIDDEN_SEED),
-    ):
-        try:
-            run()
-        except CheckFailure as failure:
-            failures.append(str(failure))
-    return failures
+"""Hooks of the test suite. Helpers that tests share live in tests/support/ and tools/, not here."""
 
 
 def pytest_terminal_summary(terminalreporter):

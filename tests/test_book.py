@@ -10,8 +10,8 @@ import nbformat
 import pytest
 
 from autograder.instructor.nbgrader_process import tool_environment
-from tests.checkout import TREE
-from tests.headless_chromium import CHROMEDRIVER, CHROMIUM, chromium
+from tests.support.headless_chromium import CHROMEDRIVER, CHROMIUM, chromium
+from tools.checkout import TREE
 
 SOLUTIONS = sorted((TREE.root / "solutions").glob("[0-9][0-9]_*.ipynb"))
 PAGE = "07_gpt"  # figures and formulas

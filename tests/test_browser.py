@@ -18,9 +18,9 @@ import urllib.request
 import pytest
 
 from autograder.instructor.nbgrader_process import tool_environment
-from tests.checkout import TREE
-from tests.headless_chromium import CHROMEDRIVER, CHROMIUM, chromium
-from tests.loopback import free_port
+from tests.support.headless_chromium import CHROMEDRIVER, CHROMIUM, chromium
+from tests.support.loopback import free_port
+from tools.checkout import TREE
 
 ARTIFACTS = TREE.root / "test-artifacts"
 ASSIGNMENT = "03_attention"

@@ -6,7 +6,7 @@ import nbformat
 import pytest
 
 from autograder.instructor import build
-from tests.checkout import TREE
+from tools.checkout import TREE
 
 ASSIGNMENTS = TREE.assignments()
 REGION = re.compile(r"### BEGIN (SOLUTION|HIDDEN TESTS)\n(.*?)### END \1", re.S)

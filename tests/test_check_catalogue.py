@@ -1,11 +1,11 @@
 """Every check accepts valid alternatives and rejects the classic bugs (visible and hidden checks),
-and refuses the course's own reference. Rows come from tests/catalogue/."""
+and refuses the course's own reference. Rows come from tools/catalogue/."""
 
 import pytest
 
 from autograder.checks.registry import EXERCISES as DECLARED
-from tests.catalogue import CATALOGUES, declared_exercises, multihead, tokenization
-from tests.conftest import run_visible_and_hidden, student_namespace
+from tools.catalogue import CATALOGUES, declared_exercises, multihead, tokenization
+from tools.exercise_runner import run_visible_and_hidden, student_namespace
 
 VALID = [(a, c, exercise, source) for a, c in CATALOGUES.items() for exercise, source in c.VALID]
 BUGGY = [(a, c, exercise, source, words) for a, c in CATALOGUES.items() for exercise, source, words in c.BUGGY]

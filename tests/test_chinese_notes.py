@@ -6,7 +6,7 @@ import re
 import pytest
 
 from autograder.instructor import build
-from tests.checkout import TREE
+from tools.checkout import TREE
 
 ASSIGNMENTS = TREE.assignments()
 CJK = re.compile(r"[\u3400-\u9fff]")

@@ -2,7 +2,6 @@
 nbgrader's own commands, collect (from the exchange or an LMS zip), autograde, feedback, export, report;
 bad input ends with one line that says why."""
 
-import contextlib
 import csv
 import io
 import shutil
@@ -11,39 +10,14 @@ import zipfile
 
 import pytest
 
-from autograder.instructor import build, exchange, lms_zip
+from autograder.instructor import build, lms_zip
 from autograder.instructor.cli import main
-from tests.catalogue.notebook_bugs import CLASSIC_BUGS
-from tests.checkout import TREE
-from tests.nbgrader_course import cell_scores, completed_release, nbgrader
+from tests.support.cli_workflow import ASSIGNMENT, COURSE_ID, fetch_work_submit, gpt_course, new_course
+from tools.catalogue.notebook_bugs import CLASSIC_BUGS
+from tools.checkout import TREE
+from tools.nbgrader_course import cell_scores, completed_release
 
-ASSIGNMENT = "03_attention"  # the quickest notebook to grade
 POINTS_PER_EXERCISE = 3  # a visible test (1 point) and a hidden one (2 points)
-COURSE_ID = exchange.course_id(TREE.course)
-
-
-def gpt_course(*args) -> str:
-    """Run the command line in this process; return what it printed."""
-    with contextlib.redirect_stdout(io.StringIO()) as printed:
-        main([str(arg) for arg in args])
-    return printed.getvalue()
-
-
-def new_course(root):
-    """A course directory as an instructor starts one: the config and one assignment's source."""
-    root.mkdir(parents=True)
-    shutil.copy(TREE.course / "nbgrader_config.py", root)
-    shutil.copytree(TREE.course / "source" / ASSIGNMENT, root / "source" / ASSIGNMENT)
-    return root
-
-
-def fetch_work_submit(exchange_root, home, student, notebook):
-    """What a student does, with nbgrader's commands: fetch the assignment, hand in ``notebook``."""
-    home.mkdir(parents=True)
-    options = ["--course", COURSE_ID, f"--Exchange.root={exchange_root}", f"--Exchange.cache={home / 'cache'}"]
-    nbgrader(home, "fetch_assignment", ASSIGNMENT, *options)
-    build.write(notebook, home / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
-    nbgrader(home, "submit", ASSIGNMENT, "--student", student, *options)
 
 
 @pytest.fixture(scope="module")

@@ -1,12 +1,12 @@
 """constraints.txt pins the exact versions the course is tested with; pyproject.toml keeps ranges for installing
 into an environment of one's own. The pins cover every requirement, satisfy its range, and are what this
-environment runs (regenerate with `python -m tests.constraints`)."""
+environment runs (regenerate with `python -m tools.constraints`)."""
 
 import pytest
 from packaging.utils import canonicalize_name
 
-from tests.checkout import TREE
-from tests.constraints import CONSTRAINTS, installed_closure, project_requirements, read_pins
+from tools.checkout import TREE
+from tools.constraints import CONSTRAINTS, installed_closure, project_requirements, read_pins
 
 PINS = read_pins(CONSTRAINTS.read_text())
 
@@ -26,7 +26,7 @@ def test_the_pins_are_this_environments_requirement_closure():
     unused = sorted(set(PINS) - set(installed))
     assert not stale and not unused, (
         f"constraints.txt differs from what is installed (pinned, installed): {stale}; pinned but not required: "
-        f"{unused}. After testing the installed versions, run `python -m tests.constraints`."
+        f"{unused}. After testing the installed versions, run `python -m tools.constraints`."
     )
 
 

@@ -17,11 +17,11 @@ import pytest
 from autograder.instructor import build
 from autograder.instructor.cli import main
 from autograder.instructor.parallel_execution import STAGED
-from tests.catalogue.notebook_bugs import CLASSIC_BUGS
-from tests.checkout import TREE
-from tests.dask_cluster import LoopbackCluster, kill_tree
-from tests.loopback import free_port
-from tests.nbgrader_course import cell_scores, completed_release, exported_grades, scratch_course, submit
+from tests.support.dask_cluster import LoopbackCluster, kill_tree
+from tests.support.loopback import free_port
+from tools.catalogue.notebook_bugs import CLASSIC_BUGS
+from tools.checkout import TREE
+from tools.nbgrader_course import cell_scores, completed_release, exported_grades, scratch_course, submit
 
 ASSIGNMENT = "03_attention"  # the quickest notebook to grade
 STUDENTS = ("full", "blank", "buggy", "not_json")

@@ -7,7 +7,7 @@ import yaml
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 
-from tests.checkout import TREE
+from tools.checkout import TREE
 
 REPO = TREE.root
 

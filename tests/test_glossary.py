@@ -5,7 +5,7 @@ import re
 import pytest
 
 from autograder.instructor import build
-from tests.checkout import TREE
+from tools.checkout import TREE
 
 ASSIGNMENTS = TREE.assignments()
 TERMS = build.read_glossary(TREE.glossary_path)

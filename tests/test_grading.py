@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 from autograder.instructor.nbgrader_process import tool_environment
-from tests.nbgrader_course import cell_scores, completed_release, nbgrader, scratch_course, submit
+from tools.nbgrader_course import cell_scores, completed_release, nbgrader, scratch_course, submit
 
 ASSIGNMENT = "03_attention"  # the quickest notebook to grade
 

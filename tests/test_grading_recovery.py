@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 from autograder.instructor import autograde
-from tests.nbgrader_course import cell_scores, completed_release, scratch_course, submit
+from tools.nbgrader_course import cell_scores, completed_release, scratch_course, submit
 
 ASSIGNMENT = "03_attention"
 WRONG = "def softmax_naive(x):\n    return x\n\n"  # fails test_softmax_naive and hidden_softmax_naive

@@ -9,7 +9,7 @@ import pytest
 
 from autograder.defences.sandbox import Limits
 from autograder.instructor.nbgrader_process import PHASES, autograde_student, log_records, nbgrader
-from tests.nbgrader_course import cell_scores, completed_release, scratch_course, submit
+from tools.nbgrader_course import cell_scores, completed_release, scratch_course, submit
 
 ASSIGNMENT = "03_attention"
 

@@ -8,7 +8,7 @@ autograde run per assignment, several students each, so that the whole test stay
 
 import pytest
 
-from tests.nbgrader_course import autograded_cell_text, cell_scores, completed_release, nbgrader, scratch_course, submit
+from tools.nbgrader_course import autograded_cell_text, cell_scores, completed_release, nbgrader, scratch_course, submit
 
 MHA_INIT = """class MultiHeadAttention(nn.Module):
     def __init__(self, d_in, d_out, context_length, dropout, num_heads, qkv_bias=False):

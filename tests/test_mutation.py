@@ -3,7 +3,7 @@ and assignment 03's checks kill every mutant of its solutions. The full run is b
 
 import pytest
 
-from tests import mutation
+from tools import mutation
 
 EXAMPLE = """
 def attend(x, y):

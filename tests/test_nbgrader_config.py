@@ -4,8 +4,8 @@ import nbformat
 from traitlets.config import Config
 
 from autograder.instructor import build
-from tests.checkout import TREE
-from tests.nbgrader_course import cell_scores, nbgrader, submit
+from tools.checkout import TREE
+from tools.nbgrader_course import cell_scores, nbgrader, submit
 
 TESTS = {
     "warns": "import sys, warnings\nwarnings.warn('a deprecation the student cannot fix')\n"

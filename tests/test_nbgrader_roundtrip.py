@@ -4,9 +4,9 @@ student notebook earns zero without crashing the run, and a classic bug loses ex
 import pytest
 
 from autograder.instructor import build
-from tests.catalogue.notebook_bugs import CLASSIC_BUGS
-from tests.checkout import TREE
-from tests.nbgrader_course import (
+from tools.catalogue.notebook_bugs import CLASSIC_BUGS
+from tools.checkout import TREE
+from tools.nbgrader_course import (
     autograded_cell_text,
     cell_scores,
     completed_release,

@@ -6,10 +6,10 @@ import csv
 
 import pytest
 
-from tests.catalogue.notebook_bugs import CLASSIC_BUGS
-from tests.nbgrader_course import cell_scores, completed_release, exported_grades
-from tests.postgres_server import PostgresServer, unavailable
-from tests.test_cli import ASSIGNMENT, fetch_work_submit, gpt_course, new_course
+from tests.support.cli_workflow import ASSIGNMENT, fetch_work_submit, gpt_course, new_course
+from tests.support.postgres_server import PostgresServer, unavailable
+from tools.catalogue.notebook_bugs import CLASSIC_BUGS
+from tools.nbgrader_course import cell_scores, completed_release, exported_grades
 
 STUDENTS = ("full", "buggy")
 pytestmark = pytest.mark.skipif(bool(unavailable()), reason=unavailable() or "")

@@ -19,8 +19,8 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
-from tests.checkout import TREE
-from tests.constraints import CONSTRAINTS, read_pins
+from tools.checkout import TREE
+from tools.constraints import CONSTRAINTS, read_pins
 
 PROJECT = tomllib.loads((TREE.root / "pyproject.toml").read_text())["project"]
 REQUIRES_PYTHON = SpecifierSet(PROJECT["requires-python"])

@@ -8,8 +8,8 @@ import pytest
 
 from autograder.checks.registry import EXERCISES
 from autograder.instructor import build
-from tests.catalogue import CATALOGUES, declared_exercises
-from tests.checkout import TREE
+from tools.catalogue import CATALOGUES, declared_exercises
+from tools.checkout import TREE
 
 ASSIGNMENTS = TREE.assignments()
 

@@ -31,7 +31,7 @@ from nbgrader.api import Gradebook
 from autograder.defences import sandbox
 from autograder.instructor import autograde
 from autograder.instructor.nbgrader_process import tool_environment
-from tests.nbgrader_course import completed_release, nbgrader, scratch_course, submit
+from tools.nbgrader_course import completed_release, nbgrader, scratch_course, submit
 
 ASSIGNMENT = "03_attention"
 PROBE_AFTER = "hidden_softmax_stable"  # exercises after the probe show that the kernel (or its restart) still grades

@@ -12,9 +12,9 @@ import sys
 import pytest
 
 from autograder.instructor import build
-from tests.catalogue.notebook_bugs import CLASSIC_BUGS
-from tests.checkout import TREE
-from tests.nbgrader_course import completed_release
+from tools.catalogue.notebook_bugs import CLASSIC_BUGS
+from tools.checkout import TREE
+from tools.nbgrader_course import completed_release
 
 ASSIGNMENT = "03_attention"  # the quickest notebook to grade
 ROW = re.compile(r"^(\w+)\s+(\S+ / \S+|-)\s+(\S+ / \S+|-)\s+(\S+ / \S+)$", re.M)

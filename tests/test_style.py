@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from tests.checkout import TREE
+from tools.checkout import TREE
 
 
 @pytest.mark.parametrize("command", [["check", "."], ["format", "--check", "."]], ids=["lint", "format"])

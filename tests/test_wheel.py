@@ -11,7 +11,7 @@ import zipfile
 
 import pytest
 
-from tests.checkout import TREE
+from tools.checkout import TREE
 
 PACKAGE = TREE.root / "autograder"
 

@@ -1,11 +1,11 @@
 """Mutation testing of the checks: small deliberate bugs in the course's own solutions must fail them.
 
-The catalogue (tests/catalogue/) holds the bugs someone thought of; this module makes the bugs nobody
+The catalogue (tools/catalogue/) holds the bugs someone thought of; this module makes the bugs nobody
 thought of. For every graded exercise it takes the solution cell of the source notebook, changes one
 thing at a time (an operator, an operand order, a dim, a constant, a transpose, a call) and runs the
 changed cell through the exercise's visible and hidden check, in process, as tests/test_check_catalogue.py
 does. A mutant the checks pass either computes the same thing (an equivalent mutant: allow-list it in
-tests/mutation_equivalents.toml with the reason) or is a bug that the hidden cases miss.
+tools/mutation_equivalents.toml with the reason) or is a bug that the hidden cases miss.
 
 Why not mutmut or cosmic-ray: both mutate the files of an importable package and run a test command
 for every mutant. mutmut 3 mutates functions of .py files in a pytest project (it copies the tree to
@@ -33,8 +33,8 @@ import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests.catalogue import CATALOGUES
-from tests.conftest import run_visible_and_hidden, student_namespace
+from tools.catalogue import CATALOGUES
+from tools.exercise_runner import run_visible_and_hidden, student_namespace
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "course" / "source"
 EQUIVALENTS = Path(__file__).with_name("mutation_equivalents.toml")

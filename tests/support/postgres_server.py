@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psycopg
 
-from tests.loopback import free_port
+from tests.support.loopback import free_port
 
 START_SECONDS = 60
 

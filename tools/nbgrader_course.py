@@ -10,7 +10,7 @@ from nbgrader.api import Gradebook
 
 from autograder.instructor import build, nbgrader_process
 from autograder.instructor.gradebook import gradebook_url
-from tests.checkout import TREE
+from tools.checkout import TREE
 
 
 def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:

@@ -1,4 +1,4 @@
-"""The checkout that the tests run in, as the instructor tools see it."""
+"""The checkout that the tests, the benchmarks and the tools run in, as the instructor tools see it."""
 
 from pathlib import Path
 

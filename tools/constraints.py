@@ -1,7 +1,7 @@
 """constraints.txt: the exact versions the course is tested with, the whole requirement closure of
 pyproject.toml's dependencies and its ``test`` extra, as installed in the running environment.
 
-    python -m tests.constraints        # rewrite constraints.txt from this environment (after a tested upgrade)
+    python -m tools.constraints        # rewrite constraints.txt from this environment (after a tested upgrade)
 """
 
 import tomllib
@@ -11,14 +11,14 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from tests.checkout import TREE
+from tools.checkout import TREE
 
 CONSTRAINTS = TREE.root / "constraints.txt"
 HEADER = """\
 # The exact versions the course is tested with: the requirement closure of pyproject.toml (with [test]).
 #   pip install -c constraints.txt -e '.[test]'     (what ./course.sh setup and .ci/run do)
 # pyproject.toml keeps ranges, for `pip install .` into an environment of your own.
-# Regenerate from a tested environment with `python -m tests.constraints`; tests/test_constraints.py checks it.
+# Regenerate from a tested environment with `python -m tools.constraints`; tests/test_constraints.py checks it.
 """
 
 

@@ -10,7 +10,7 @@ assignment as a notebook cell, for the tests that grade through real nbgrader.
 """
 
 from autograder.checks.registry import EXERCISES
-from tests.catalogue import attention, causal, embeddings, gpt, multihead, qkv, tokenization
+from tools.catalogue import attention, causal, embeddings, gpt, multihead, qkv, tokenization
 
 CATALOGUES = {
     "01": tokenization,

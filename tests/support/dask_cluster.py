@@ -13,7 +13,7 @@ from pathlib import Path
 import distributed
 import psutil
 
-from tests.loopback import free_port
+from tests.support.loopback import free_port
 
 DASK = str(Path(sys.executable).parent / "dask")
 STARTUP_SECONDS = 120  # for the scheduler to listen and the workers to join, on a loaded 2-core machine

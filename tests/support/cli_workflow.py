@@ -1,0 +1,38 @@
+"""A course driven through `gpt-course`'s command line in this process, with students who fetch and submit
+through nbgrader's exchange: what tests/test_cli.py and tests/test_postgres_gradebook.py share."""
+
+import contextlib
+import io
+import shutil
+
+from autograder.instructor import build, exchange
+from autograder.instructor.cli import main
+from tools.checkout import TREE
+from tools.nbgrader_course import nbgrader
+
+ASSIGNMENT = "03_attention"  # the quickest notebook to grade
+COURSE_ID = exchange.course_id(TREE.course)
+
+
+def gpt_course(*args) -> str:
+    """Run the command line in this process; return what it printed."""
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        main([str(arg) for arg in args])
+    return printed.getvalue()
+
+
+def new_course(root):
+    """A course directory as an instructor starts one: the config and one assignment's source."""
+    root.mkdir(parents=True)
+    shutil.copy(TREE.course / "nbgrader_config.py", root)
+    shutil.copytree(TREE.course / "source" / ASSIGNMENT, root / "source" / ASSIGNMENT)
+    return root
+
+
+def fetch_work_submit(exchange_root, home, student, notebook):
+    """What a student does, with nbgrader's commands: fetch the assignment, hand in ``notebook``."""
+    home.mkdir(parents=True)
+    options = ["--course", COURSE_ID, f"--Exchange.root={exchange_root}", f"--Exchange.cache={home / 'cache'}"]
+    nbgrader(home, "fetch_assignment", ASSIGNMENT, *options)
+    build.write(notebook, home / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    nbgrader(home, "submit", ASSIGNMENT, "--student", student, *options)
