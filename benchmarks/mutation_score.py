@@ -1,7 +1,7 @@
 """How many small bugs in the course's solutions the checks catch: the mutation score per exercise.
 
-    python -m benchmarks.mutation_score [--assignments 03 05 ...] [--exercises name ...] [--time-limit 20]
-                                        [--survivors PATH]
+    python -m benchmarks.mutation_score [--assignments 03_attention 05_causal_attention ...]
+                                        [--exercises name ...] [--time-limit 20] [--survivors PATH]
 
 Every solution cell of the source notebooks is mutated one change at a time (tools/mutation.py lists the
 operators) and each mutant runs through the exercise's visible and hidden check. The script prints, per
@@ -19,10 +19,10 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from tools.mutation import TIME_LIMIT_S, mutation_run
+from tools.mutation import NOTEBOOKS, TIME_LIMIT_S, mutation_run
 
 COLUMNS = ("mutants", "killed", "timeout", "survived", "equivalent")
-ROW = "{:<4}{:<28}" + "{:>11}" * len(COLUMNS) + "{:>8}"
+ROW = "{:<24}{:<28}" + "{:>11}" * len(COLUMNS) + "{:>8}"
 
 
 def counts(result) -> tuple[int, ...]:
@@ -43,7 +43,10 @@ def score(row) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--assignments", nargs="*", help="two-digit numbers, e.g. 03 05 (default: all)")
+    assignments = sorted(notebook.parent.name for notebook in NOTEBOOKS.glob("*/*.ipynb"))
+    parser.add_argument(
+        "--assignments", nargs="*", choices=assignments, help="folder names, e.g. 03_attention (default: all)"
+    )
     parser.add_argument("--exercises", nargs="*", help="exercise names (grade ids); default: all")
     parser.add_argument("--time-limit", type=int, default=TIME_LIMIT_S, help="seconds per mutant, then it is killed")
     parser.add_argument("--survivors", type=Path, help="also write the survivors to this file")

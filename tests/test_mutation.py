@@ -93,14 +93,14 @@ def test_every_mutant_is_distinct_and_differs_from_the_source():
 
 
 def test_exercises_are_the_solution_cells_without_markers():
-    (exercise,) = mutation.exercises(["03"], ["softmax_naive"])
+    (exercise,) = mutation.exercises(["03_attention"], ["softmax_naive"])
     assert exercise.checks_module == "autograder.checks.attention"
     assert "### BEGIN SOLUTION" not in exercise.source and "def softmax_naive(x):" in exercise.source
     assert "def attention_scores" in exercise.prelude  # the notebook's earlier solution cells come first
 
 
 def test_the_runner_kills_a_bad_mutant_and_passes_the_solution():
-    (exercise,) = mutation.exercises(["03"], ["softmax_naive"])
+    (exercise,) = mutation.exercises(["03_attention"], ["softmax_naive"])
     assert mutation.run_source(exercise, exercise.source) == []
     (summing_columns,) = [
         mutant for mutant in exercise.mutants() if mutant.mutated_line.endswith("sum(dim=0, keepdim=True)")
@@ -109,7 +109,7 @@ def test_the_runner_kills_a_bad_mutant_and_passes_the_solution():
 
 
 def test_a_mutant_that_never_returns_is_killed_by_the_time_limit():
-    (exercise,) = mutation.exercises(["03"], ["softmax_naive"])
+    (exercise,) = mutation.exercises(["03_attention"], ["softmax_naive"])
     failures = mutation.run_source(exercise, "def softmax_naive(x):\n    while True:\n        pass\n", time_limit_s=1)
     assert failures == ["timed out after 1 s"]
 
@@ -120,7 +120,7 @@ def test_every_allow_listed_mutant_is_still_made():
     assert not stale, f"allow-list entries that the mutator no longer makes (remove them): {stale}"
 
 
-@pytest.mark.parametrize("exercise", mutation.exercises(["03"]), ids=lambda exercise: exercise.name)
+@pytest.mark.parametrize("exercise", mutation.exercises(["03_attention"]), ids=lambda exercise: exercise.name)
 def test_assignment_03_checks_kill_every_mutant(exercise):
     result = mutation.run_exercise(exercise, mutation.load_equivalents())
     assert result.solution_failures == []

@@ -345,7 +345,7 @@ def _changed_line(original: str, mutated: str) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class Exercise:
-    assignment: str  # "03"
+    assignment: str  # the folder of its notebook, e.g. "03_attention"
     name: str  # the grade_id of the solution cell
     checks_module: str  # what the notebook's setup cell imports as `check`
     source: str  # the solution cell, markers removed
@@ -364,7 +364,7 @@ def exercises(assignments=None, names=None) -> list[Exercise]:
     attention_weights, 06's MultiHeadAttentionSDPA subclasses MultiHeadAttention)."""
     found = []
     for notebook in sorted(NOTEBOOKS.glob("*/*.ipynb")):
-        assignment = notebook.parent.name[:2]
+        assignment = notebook.parent.name
         if assignments and assignment not in assignments:
             continue
         prelude = CATALOGUES[assignment].COMMON

@@ -13,13 +13,13 @@ from autograder.checks.registry import EXERCISES
 from tools.catalogue import attention, causal, embeddings, gpt, multihead, qkv, tokenization
 
 CATALOGUES = {
-    "01": tokenization,
-    "02": embeddings,
-    "03": attention,
-    "04": qkv,
-    "05": causal,
-    "06": multihead,
-    "07": gpt,
+    "01_tokenization": tokenization,
+    "02_embeddings": embeddings,
+    "03_attention": attention,
+    "04_qkv_attention": qkv,
+    "05_causal_attention": causal,
+    "06_multihead_attention": multihead,
+    "07_gpt": gpt,
 }
 
 
