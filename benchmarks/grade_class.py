@@ -22,7 +22,7 @@ workers) and after the last ended (the ``--no-execute`` scoring pass of a parall
 Under two workers each phase takes longer than alone: the two share the cores.
 
 With ``--compare-sandbox`` the second copy is graded one at a time too, but without the operating-system
-sandbox (`autograder.defences.sandbox`), and the script prints the sandbox's overhead; the outcomes are
+sandbox (`autograder.grading.in_instructor.sandbox`), and the script prints the sandbox's overhead; the outcomes are
 compared without the line that says a student was graded without one.
 """
 

@@ -35,9 +35,9 @@ from nbgrader.preprocessors import (  # noqa: E402
     SaveAutoGrades,
 )
 
-from autograder.preprocessors.guarded_execute import GuardedExecute  # noqa: E402
-from autograder.preprocessors.hide_hidden_tests import HideHiddenTests  # noqa: E402
-from autograder.preprocessors.limit_output_size import LimitOutputSize  # noqa: E402
+from autograder.grading.in_nbgrader.guarded_execute import GuardedExecute  # noqa: E402
+from autograder.grading.in_nbgrader.hide_hidden_tests import HideHiddenTests  # noqa: E402
+from autograder.grading.in_nbgrader.limit_output_size import LimitOutputSize  # noqa: E402
 
 # Execution is guarded: a submission cannot replace what the tests use or write outside its folder
 # (its settings are still Execute's). LimitOutput only counts lines of printed text and tracebacks; LimitOutputSize

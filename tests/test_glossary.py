@@ -4,11 +4,11 @@ import re
 
 import pytest
 
-from autograder.instructor import build
+from autograder.instructor import build, glossary
 from tools.checkout import TREE
 
 ASSIGNMENTS = TREE.assignments()
-TERMS = build.read_glossary(TREE.glossary_path)
+TERMS = glossary.read_glossary(TREE.glossary_path)
 BY_ENGLISH = {term.english.lower(): term for term in TERMS}
 CJK = re.compile(r"[\u3400-\u9fff]")
 PARENTHESES = re.compile(r"[(（]([^()（）\n]+)[)）]")
@@ -48,7 +48,7 @@ def plain(text: str) -> str:
     return text.strip().strip("*`").strip()
 
 
-def term_ending(text: str) -> build.Term | None:
+def term_ending(text: str) -> glossary.Term | None:
     """The longest glossary term that ``text`` ends with, as a whole word ("special token", not "token")."""
     text = plain(text).lower()
     endings = [
@@ -82,7 +82,7 @@ def other_names(text: str) -> list[str]:
 
 
 def glossary_cells(path):
-    return [cell for cell in build.read(path).cells if build.GLOSSARY_TAG in cell.metadata.get("tags", [])]
+    return [cell for cell in build.read(path).cells if glossary.GLOSSARY_TAG in cell.metadata.get("tags", [])]
 
 
 def test_no_english_term_twice():
@@ -111,8 +111,10 @@ def test_the_glossary_table_is_what_the_file_gives(assignment):
     expected = [(t.english, t.chinese, t.meaning) for t in TERMS if assignment[:2] in t.notebooks]
     for path in (TREE.source_path(assignment), TREE.release_path(assignment), TREE.solution_path(assignment)):
         cells = glossary_cells(path)
-        assert len(cells) == 1, f"{path.name}: one markdown cell tagged {build.GLOSSARY_TAG!r}"
-        assert cells[0].source == build.glossary_cell_source(TERMS, assignment), "stale glossary: run ./course.sh build"
+        assert len(cells) == 1, f"{path.name}: one markdown cell tagged {glossary.GLOSSARY_TAG!r}"
+        assert cells[0].source == glossary.glossary_cell_source(TERMS, assignment), (
+            "stale glossary: run ./course.sh build"
+        )
         rows = [build.table_cells(line) for line in cells[0].source.splitlines() if line.startswith("|")][2:]
         assert [tuple(row) for row in rows] == expected
 

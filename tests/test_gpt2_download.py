@@ -2,10 +2,9 @@
 
 import torch
 
-from autograder.checks.gpt import hugging_face_state_dict
 from autograder.materials import gpt2_download
 from autograder.reference import gpt
-from autograder.reference.gpt2_weights import load_gpt2_weights
+from autograder.reference.gpt import hugging_face_state_dict, load_gpt2_weights
 
 TINY = {
     "vocab_size": 13,

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from autograder.defences.sandbox import Limits
+from autograder.grading.in_instructor.sandbox import Limits
 from autograder.instructor.nbgrader_process import PHASES, autograde_student, log_records, nbgrader
 from tools.nbgrader_course import cell_scores, completed_release, scratch_course, submit
 
@@ -19,10 +19,7 @@ def graded(tmp_path_factory):
     course = scratch_course(tmp_path_factory.mktemp("course"), [ASSIGNMENT])
     submit(course, "s1", ASSIGNMENT, completed_release(ASSIGNMENT))
     log = course / "logs" / "s1.log"
-    limits = Limits(wall_seconds=600)
-    finished = autograde_student(
-        course, ASSIGNMENT, "s1", timeout=600, memory_bytes=limits.memory_bytes, log=log, sandbox_limits=limits
-    )
+    finished = autograde_student(course, ASSIGNMENT, "s1", limits=Limits(wall_seconds=600), sandboxed=True, log=log)
     assert finished
     return course, log
 

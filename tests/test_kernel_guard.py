@@ -73,7 +73,7 @@ import json, os, sys, torch
 from pathlib import Path
 from autograder.checks import attention as check, core
 course = Path(sys.argv[1])
-from autograder.defences import kernel_guard
+from autograder.grading.in_kernel import guard as kernel_guard
 kernel_guard.install()
 outcomes = {}
 for name, code in json.loads(sys.argv[2]).items():

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from autograder.reference import gpt
-from autograder.reference.gpt2_weights import load_gpt2_weights
+from autograder.reference.gpt import load_gpt2_weights
 
 TINY = {
     "vocab_size": 97,
@@ -153,16 +153,15 @@ def test_generate_cached_gives_generates_tokens_and_runs_each_token_once():
 
 
 def test_now_after_just_now_reads_the_generators_rule_off_a_model_that_knows_it():
-    from autograder.checks.gpt import DogPlanetTruth
     from autograder.materials.data import dog_planet
-    from autograder.reference.probing import now_after_just_now
+    from autograder.reference.gpt import DogPlanetTruth, now_after_just_now
 
     table = now_after_just_now(DogPlanetTruth(list(dog_planet.TOKENS)), dog_planet.encoder())
     torch.testing.assert_close(table, torch.tensor(dog_planet.rule_table()), rtol=0, atol=1e-6)
 
 
 def test_neighbours_in_group_counts_only_other_members_by_cosine():
-    from autograder.reference.probing import neighbours_in_group
+    from autograder.reference.gpt import neighbours_in_group
 
     vectors = torch.tensor([[1.0, 0.0], [100.0, 1.0], [0.0, 1.0], [0.1, 50.0], [-1.0, 0.0]])
     assert neighbours_in_group(vectors, [0, 1], k=1) == [1, 1]  # lengths do not matter, only directions

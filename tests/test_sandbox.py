@@ -28,7 +28,8 @@ import psutil
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder.defences import sandbox
+from autograder.grading.in_instructor import sandbox
+from autograder.grading.launcher import sandbox_launch
 from autograder.instructor import autograde
 from autograder.instructor.nbgrader_process import tool_environment
 from tools.nbgrader_course import completed_release, nbgrader, scratch_course, submit
@@ -425,9 +426,21 @@ def test_a_launcher_killed_outright_does_not_cost_the_restarted_kernel_its_limit
     the same kernelspec again: its launcher must get the limits for all processes together, not the rlimit fallback."""
     name, marker = f"gpt-course-sandbox-test-{uuid.uuid4().hex[:8]}", f"{MARKER}-relaunch"
     (tmp_path / "folder").mkdir(), (tmp_path / "runtime").mkdir()
-    limits = sandbox.Limits(2**30, 64, 2**26, 60)
+    limits = sandbox.Limits(memory_bytes=2**30, max_processes=64, disk_bytes=2**26, wall_seconds=60)
     bwrap = sandbox.bwrap_argv(tmp_path / "folder", tmp_path / "runtime", limits, ["/bin/sh", "-c", "sleep 60", marker])
-    argv = [sys.executable, sandbox.__file__, "launch", "--name", name, "--memory", str(2**30), "--processes", "64"]
+    argv = [
+        sys.executable,
+        "-I",
+        "-S",
+        sandbox_launch.__file__,
+        "launch",
+        "--name",
+        name,
+        "--memory",
+        str(2**30),
+        "--processes",
+        "64",
+    ]
     argv += ["--disk", str(2**26), "--wall", "60", "--", *bwrap]
 
     def groups_of(process) -> list[str]:
@@ -445,7 +458,7 @@ def test_a_launcher_killed_outright_does_not_cost_the_restarted_kernel_its_limit
             pytest.skip("this user may not make cgroups: the launcher falls back to rlimits")
         first.kill()  # no cleanup runs: its cgroups stay behind
         first.wait()
-        assert all(group.is_dir() for group in sandbox.cgroups(name))
+        assert all(group.is_dir() for group in sandbox_launch.cgroups(name))
         second = subprocess.Popen(argv)
         try:
             assert sorted(groups_of(second)) == ["memory", "pids"]
@@ -454,6 +467,6 @@ def test_a_launcher_killed_outright_does_not_cost_the_restarted_kernel_its_limit
             second.wait()
     finally:
         first.kill()
-        sandbox.cleanup(name)
-    assert not any(group.is_dir() for group in sandbox.cgroups(name))
+        sandbox_launch.cleanup(name)
+    assert not any(group.is_dir() for group in sandbox_launch.cgroups(name))
     assert not any(marker in line for line in marked_processes())

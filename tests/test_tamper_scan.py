@@ -5,7 +5,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.defences.tamper_scan import reaching_code
+from autograder.grading.in_instructor.tamper_scan import reaching_code
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted([*ROOT.glob("course/release/*/*.ipynb"), *ROOT.glob("solutions/*/*.ipynb")])

@@ -6,7 +6,7 @@ import torch
 from autograder.checks.core import TOLERANCE, show
 from autograder.checks.registry import exercise
 from autograder.checks.train_mode import check_dropout
-from autograder.reference import attention as ref
+from autograder.reference import causal as ref
 
 MASK_HINT = "mask the scores of later tokens (key j > query i) with -inf *before* the softmax; -inf, not 0, gives weight exactly 0"
 

@@ -8,7 +8,8 @@ import reprlib
 
 import torch
 
-from autograder.defences.reference_lock import ReferenceUsedError, forbid
+from autograder.grading import protocol
+from autograder.reference.lock import ReferenceUsedError, forbid
 
 _short = reprlib.Repr()
 _short.maxstring = 80
@@ -91,7 +92,7 @@ class Check:
     `autograder.checks.registry` opens one for each declared check."""
 
     def __init__(self, exercise: str, *, hidden: bool = False):
-        self.name = f"{exercise} (hidden)" if hidden else exercise
+        self.name = protocol.check_name(exercise, hidden)
         self.reference = exercise  # the reference that student code under this check may not call
         self.cases = 0
 
@@ -104,7 +105,7 @@ class Check:
         random.setstate(self._python_state)
         torch.random.set_rng_state(self._torch_state)
         if kind is None:
-            print(f"✔ {self.name}: passed ({self.cases} case{'s' * (self.cases != 1)})")
+            print(f"{protocol.pass_line(self.name)} ({self.cases} case{'s' * (self.cases != 1)})")
         return False
 
     def fail(self, problem: str, *, expected=None, got=None, hint: str | None = None):

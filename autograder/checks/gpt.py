@@ -20,7 +20,7 @@ from autograder.checks.core import TOLERANCE, clean, show
 from autograder.checks.registry import exercise
 from autograder.checks.train_mode import check_dropout
 from autograder.materials.data import dog_planet
-from autograder.reference import finetuning, gpt, probing, training
+from autograder.reference import gpt
 
 TINY = {
     "vocab_size": 11,
@@ -612,7 +612,7 @@ def _check_loss(check, batch_loss, config, batch, tokens, ignored=0.0, ignore=No
         )
     check.close(
         got.detach(),
-        training.batch_loss(model, inputs, targets).item(),
+        gpt.batch_loss(model, inputs, targets).item(),
         "the loss of the batch",
         rtol=1e-5,
         atol=1e-6,
@@ -663,7 +663,7 @@ def _check_steps(check, training_step, config, make_optimizer, batches):
             targets,
             description=f"training_step(model, optimizer, {show(inputs)}, targets) (step {i + 1})",
         )
-        expected = training.training_step(twin, twin_optimizer, inputs, targets)
+        expected = gpt.training_step(twin, twin_optimizer, inputs, targets)
         if type(got) is not float:
             check.fail(
                 "training_step must return the loss as a Python float",
@@ -724,7 +724,7 @@ NEIGHBOURS_HINT = (
 def _check_neighbours(check, neighbours_in_group, vectors, group, k, expected=None, why=""):
     described = f"neighbours_in_group(vectors of shape {tuple(vectors.shape)}, {group}, k={k}){why}"
     got = check.call(neighbours_in_group, vectors.clone(), list(group), k, description=described)
-    expected = probing.neighbours_in_group(vectors, group, k) if expected is None else expected
+    expected = gpt.neighbours_in_group(vectors, group, k) if expected is None else expected
     check.equal(got, expected, described, hint=NEIGHBOURS_HINT)
 
 
@@ -757,29 +757,6 @@ def neighbours_in_group_hidden(check, neighbours_in_group, seed):
 
 
 # 14. The rule that needs context, read from a GPT
-
-
-class DogPlanetTruth(nn.Module):
-    """A "model" whose next-token probabilities after 现在 are the dog-planet generator's own, for a
-    vocabulary ``tokens`` (id: token); elsewhere it is uniform. Any id order works, so ids cannot be hard-coded."""
-
-    def __init__(self, tokens: list[str]):
-        super().__init__()
-        self.tokens = tokens
-        self.device_anchor = nn.Parameter(torch.zeros(()))  # next(model.parameters()).device works, as for a GPT
-
-    def forward(self, token_ids: torch.Tensor) -> torch.Tensor:
-        logits = torch.zeros(*token_ids.shape, len(self.tokens))
-        for row, ids in enumerate(token_ids.tolist()):
-            for position in range(len(ids)):
-                text = "".join(self.tokens[i] + " " for i in ids[: position + 1])
-                words = dog_planet.words_of(re.split("[\n。]", text)[-1])  # the sentence so far
-                if words and words[-1] == "现在":
-                    truth = dog_planet.next_word_probabilities(words)
-                    logits[row, position] = torch.tensor(
-                        [math.log(truth[token]) if token in truth else -math.inf for token in self.tokens]
-                    )
-        return logits.to(token_ids.device)
 
 
 CONTEXT_HINT = (
@@ -846,10 +823,10 @@ def _check_context(check, now_after_just_now, tokens, rng):
     """The generator's own probabilities, then random GPTs without and with dropout, handed over in train mode."""
     truth = torch.tensor(dog_planet.rule_table())
     oracle = "a model that knows the generator's probabilities"
-    _check_context_table(check, now_after_just_now, DogPlanetTruth(tokens), tokens, truth, oracle)
+    _check_context_table(check, now_after_just_now, gpt.DogPlanetTruth(tokens), tokens, truth, oracle)
     for drop_rate, hint in ((0.0, None), (0.5, EVAL_HINT)):
         model = _context_gpt(tokens, rng, drop_rate).train()  # dropout on until the student's code turns it off
-        expected = probing.now_after_just_now(copy.deepcopy(model), dog_planet.encoder(tokens))
+        expected = gpt.now_after_just_now(copy.deepcopy(model), dog_planet.encoder(tokens))
         described = f"a random GPT with drop_rate={drop_rate}, in train mode"
         _check_context_table(check, now_after_just_now, model, tokens, expected, described, hint)
 
@@ -878,7 +855,7 @@ def _trained(config, steps):
     model = _reference_model(config).train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=0.01)
     for inputs, targets in _random_batches(config, steps, 2, config["context_length"]):
-        training.training_step(model, optimizer, inputs, targets)
+        gpt.training_step(model, optimizer, inputs, targets)
     return model, optimizer, _random_batches(config, 1, 2, config["context_length"])[0]
 
 
@@ -888,8 +865,8 @@ def _fresh(config):
 
 
 def _same_next_step(check, resumed, resumed_optimizer, model, optimizer, batch, what):
-    training.training_step(model, optimizer, *batch)
-    training.training_step(resumed, resumed_optimizer, *batch)
+    gpt.training_step(model, optimizer, *batch)
+    gpt.training_step(resumed, resumed_optimizer, *batch)
     check.same_parameters(
         resumed,
         model,
@@ -914,7 +891,7 @@ def _check_save(check, save_checkpoint, config, steps, step):
         )
         resumed, resumed_optimizer = _fresh(config)
         try:
-            loaded_step, refusal = training.load_checkpoint(path, resumed, resumed_optimizer), None
+            loaded_step, refusal = gpt.load_checkpoint(path, resumed, resumed_optimizer), None
         except Exception as error:
             loaded_step, refusal = None, error
     # failed outside the except block, so that the notebook's traceback does not show torch's message again
@@ -952,7 +929,7 @@ def _check_load(check, load_checkpoint, config, steps, step):
     model, optimizer, batch = _trained(config, steps)
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "checkpoint.pt"
-        training.save_checkpoint(path, model, optimizer, step)
+        gpt.save_checkpoint(path, model, optimizer, step)
         resumed, resumed_optimizer = _fresh(config)
         got = check.call(
             load_checkpoint, path, resumed, resumed_optimizer, description="load_checkpoint(path, model, optimizer)"
@@ -998,40 +975,12 @@ GPT2_HINT = (
 )
 
 
-def hugging_face_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
-    """The state dict GPT2LMHeadModel would have with ``model``'s weights (its head tied to the embedding)."""
-    state = {"transformer.wte.weight": model.tok_emb.weight, "transformer.wpe.weight": model.pos_emb.weight}
-    for i, block in enumerate(model.trf_blocks):
-        attention, prefix = block.att, f"transformer.h.{i}."
-        projections = (attention.W_query, attention.W_key, attention.W_value)
-        state |= {
-            prefix + "ln_1.weight": block.norm1.scale,
-            prefix + "ln_1.bias": block.norm1.shift,
-            prefix + "attn.c_attn.weight": torch.cat([p.weight.T for p in projections], dim=1),
-            prefix + "attn.c_attn.bias": torch.cat([p.bias for p in projections]),
-            prefix + "attn.c_proj.weight": attention.out_proj.weight.T,
-            prefix + "attn.c_proj.bias": attention.out_proj.bias,
-            prefix + "ln_2.weight": block.norm2.scale,
-            prefix + "ln_2.bias": block.norm2.shift,
-            prefix + "mlp.c_fc.weight": block.ff.layers[0].weight.T,
-            prefix + "mlp.c_fc.bias": block.ff.layers[0].bias,
-            prefix + "mlp.c_proj.weight": block.ff.layers[2].weight.T,
-            prefix + "mlp.c_proj.bias": block.ff.layers[2].bias,
-        }
-    state |= {
-        "transformer.ln_f.weight": model.final_norm.scale,
-        "transformer.ln_f.bias": model.final_norm.shift,
-        "lm_head.weight": model.tok_emb.weight,
-    }
-    return {key: value.detach().clone() for key, value in state.items()}
-
-
 def _check_gpt2(check, load_gpt2_weights, config, hidden=False):
     source = _reference_model(config)
     with torch.no_grad():
         source.out_head.weight.copy_(source.tok_emb.weight)  # GPT-2 ties its head to the token embedding
     model = gpt.GPTModel(config).eval()
-    before, state = dict(model.named_parameters()), hugging_face_state_dict(source)
+    before, state = dict(model.named_parameters()), gpt.hugging_face_state_dict(source)
     check.call(load_gpt2_weights, model, state, description="load_gpt2_weights(model, state_dict)")
     check.same_parameters(model, source, "after loading", hint=GPT2_HINT)
     if hidden:
@@ -1069,7 +1018,7 @@ CLASSIFY_HINT = (
 
 def _check_classification(check, prepare, config, num_classes):
     model = _reference_model(config)
-    expected = finetuning.prepare_for_classification(_reference_model(config), num_classes)
+    expected = gpt.prepare_for_classification(_reference_model(config), num_classes)
     got = check.call(prepare, model, num_classes, description=f"prepare_for_classification(model, {num_classes})")
     if got is not model:
         check.fail(
@@ -1121,7 +1070,7 @@ def _check_collate(check, collate, batch, pad_id, **options):
     arguments = "".join(f", {key}={value}" for key, value in options.items())
     described = f"instruction_collate({show(batch)}, pad_id={pad_id}{arguments})"
     got = check.call(collate, [(list(ids), length) for ids, length in batch], pad_id, **options, description=described)
-    expected = finetuning.instruction_collate(batch, pad_id, **options)
+    expected = gpt.instruction_collate(batch, pad_id, **options)
     if type(got) is not tuple or len(got) != 2:
         check.fail(f"{described} must return (inputs, targets)", got=show(got), hint=COLLATE_HINT)
     check.tensor(got[0], expected[0], f"inputs from {described}", hint=COLLATE_HINT)

@@ -7,7 +7,7 @@ from torch import nn
 from autograder.checks.core import TOLERANCE, show
 from autograder.checks.registry import exercise
 from autograder.checks.train_mode import check_dropout
-from autograder.reference import attention as ref
+from autograder.reference import multihead as ref
 
 PROJECTIONS = ("W_query", "W_key", "W_value")
 

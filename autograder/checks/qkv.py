@@ -7,7 +7,7 @@ from torch import nn
 from autograder.checks.core import TOLERANCE, show
 from autograder.checks.registry import exercise
 from autograder.materials.word_vectors import ACTION, ANIMAL, FEATURES, SENTENCE, embed
-from autograder.reference import attention as ref
+from autograder.reference import qkv as ref
 
 SCALE_HINT = "divide the scores Q Kᵀ by √d_k (d_k = keys.shape[-1]) before the softmax over the last dimension"
 

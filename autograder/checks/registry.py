@@ -32,7 +32,7 @@ import torch
 
 import autograder.reference
 from autograder.checks.core import Check
-from autograder.defences.reference_lock import REFERENCES
+from autograder.reference.lock import REFERENCES
 
 
 @dataclass

@@ -1,12 +1,14 @@
 """The instructor's workflow, one module per step, under the `gpt-course` command line (`cli`):
 
-- `build`: the student and solution notebooks from the source notebooks;
+- `build`: the student and solution notebooks from the source notebooks; `glossary`: their glossary tables;
 - `exchange` and `lms_zip`: hand assignments out and take submissions in;
-- `autograde`: grade a class, one outcome per student; `parallel_execution` grades each student as a Dask task
-  (a local cluster or a remote one), `nbgrader_process` runs nbgrader as a child process with limits
-  (through `nbgrader_main`, nbgrader's command line at less start-up cost);
-  `gradebook`: where the course's gradebook is (SQLite or PostgreSQL);
-- `feedback`: the students' feedback pages; `report`: grades as CSV and the class report; `book`: the executed
-  solutions as a static website for self-study (`./course.sh book`);
+- `autograde`: grade a class, one outcome per student; `nbgrader_process` runs nbgrader as a child process with
+  limits (through `nbgrader_main`, nbgrader's command line at less start-up cost);
+- `parallel_execution`: the same on Dask, each student a task (`grading_task`) on a cluster (`dask_cluster`) of
+  vetted workers (`worker_vetting`);
+- `course_layout`: where the course's folders are, as nbgrader computes them, and scratch courses;
+  `gradebook`: the course's gradebook (SQLite or PostgreSQL), every read and write of it;
+- `feedback`: the students' feedback pages; `report`: grades as CSV and the class report; `selfgrade`: a
+  learner's own grading; `book`: the executed solutions as a static website for self-study (`./course.sh book`);
 - `errors`: the one-line errors the command line reports.
 """

@@ -1,11 +1,11 @@
 """Autograde a class with nbgrader, so that a broken submission costs only its own points.
 
 Before nbgrader runs, every submitted notebook is checked and repaired where that is safe
-(`autograder.defences.notebook_repair`), and code that reaches for the machinery of grading is
-flagged for review (`autograder.defences.tamper_scan`). nbgrader then grades the class (it restores
+(`autograder.grading.in_instructor.notebook_repair`), and code that reaches for the machinery of grading is
+flagged for review (`autograder.grading.in_instructor.tamper_scan`). nbgrader then grades the class (it restores
 locked test cells and kernels itself), one student at a time in the course, or as Dask tasks on a cluster of
 this machine's processes or of other machines (`autograder.instructor.parallel_execution`), in guarded kernels
-(`autograder.preprocessors.guarded_execute`), and each student gets one outcome line: graded with a
+(`autograder.grading.in_nbgrader.guarded_execute`), and each student gets one outcome line: graded with a
 score, or not graded and why. nbgrader's log of each student's grading is kept in
 ``reports/logs/<assignment>/<student>.log``; a student it could not grade gets its reason from there.
 """
@@ -18,18 +18,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import MissingEntry
 
-from autograder.defences import sandbox
-from autograder.defences.notebook_repair import notebook_problem, rename_browser_copy, repair_notebook
-from autograder.defences.sandbox import Limits
-from autograder.defences.tamper_scan import reaching_code
+from autograder.grading.in_instructor import sandbox
+from autograder.grading.in_instructor.notebook_repair import notebook_problem, rename_browser_copy, repair_notebook
+from autograder.grading.in_instructor.sandbox import GIB, Limits
+from autograder.grading.in_instructor.tamper_scan import reaching_code
+from autograder.grading.protocol import PUT_BACK_MARK, REFUSAL_PREFIX, TROUBLE
 from autograder.instructor import parallel_execution
+from autograder.instructor.course_layout import CourseLayout
 from autograder.instructor.errors import CourseError
-from autograder.instructor.gradebook import gradebook_exists, gradebook_url
+from autograder.instructor.gradebook import gradebook_exists, open_gradebook
 from autograder.instructor.nbgrader_process import autograde_student, failure_reason
-from autograder.preprocessors.guarded_execute import PUT_BACK_MARK
 
+NOTEBOOK_TIMEOUT = 600  # seconds for a student's whole notebook, by default
 HARD_LIMIT_MARGIN = 120  # seconds past the notebook's time limit before its nbgrader process is killed
 
 
@@ -49,19 +51,19 @@ def autograde(
     course: Path,
     assignment: str,
     *,
-    notebook_timeout: float = 600,
-    memory_gb: float = 4,
+    notebook_timeout: float = NOTEBOOK_TIMEOUT,
+    memory_gb: float = Limits.memory_bytes / GIB,
     cell_timeout: int | None = None,
     workers: int = 1,
     scheduler: str | None = None,
     sandboxed: bool = True,
     max_processes: int = Limits.max_processes,
-    disk_gb: float = Limits.disk_bytes / 1024**3,
+    disk_gb: float = Limits.disk_bytes / GIB,
     progress: Callable[[str], None] = lambda line: None,
 ) -> list[Outcome]:
     """Check and repair the submissions, then grade each student in an nbgrader process of its own.
 
-    Each student's kernel runs in an operating-system sandbox (`autograder.defences.sandbox`): all its
+    Each student's kernel runs in an operating-system sandbox (`autograder.grading.in_instructor.sandbox`): all its
     processes together may use ``memory_gb`` of memory, ``max_processes`` processes and threads, and
     ``disk_gb`` in each of its notebook folder and /tmp; every process it started is gone afterwards.
     Without ``sandboxed`` (where no sandbox can start) the kernel runs with the in-kernel guard only, and
@@ -74,16 +76,16 @@ def autograde(
     """
     if sandboxed and (reason := sandbox.available()):
         raise CourseError(f"{reason}; grade with --no-sandbox to rely on the in-kernel guard alone")
-    submitted = sorted(path for path in (course / "submitted").glob(f"*/{assignment}") if path.is_dir())
-    if not submitted:
-        raise CourseError(f"no submissions for {assignment} in {course / 'submitted'}")
+    layout = CourseLayout(course)
+    students = layout.students("submitted", assignment)
+    if not students:
+        raise CourseError(f"no submissions for {assignment} in {layout.submitted('*', assignment)}")
     if not gradebook_exists(course):
         raise CourseError(f"{course} has no gradebook yet: generate {assignment} first (gpt-course release)")
-    outcomes = [Outcome(path.parent.name) for path in submitted]
-    released = {
-        path.name: nbformat.read(path, as_version=4) for path in (course / "release" / assignment).glob("*.ipynb")
-    }
-    for outcome, path in zip(outcomes, submitted, strict=True):
+    outcomes = [Outcome(student) for student in students]
+    released = {path.name: nbformat.read(path, as_version=4) for path in layout.release(assignment).glob("*.ipynb")}
+    for outcome in outcomes:
+        path = layout.submitted(outcome.student, assignment)
         outcome.problems += rename_browser_copy(path, sorted(released))
         for notebook in sorted(path.glob("*.ipynb")):
             outcome.problems += repair_notebook(notebook, released.get(notebook.name))
@@ -93,14 +95,12 @@ def autograde(
     # The kernel's own deadline lets nbgrader score what ran; the process is killed only if that fails.
     options = [f"--GuardedExecute.notebook_timeout={notebook_timeout}"]
     options += [f"--Execute.timeout={cell_timeout}"] if cell_timeout else []
-    hard_limit, memory_bytes = notebook_timeout + HARD_LIMIT_MARGIN, int(memory_gb * 1024**3)
-    limits = {
-        "timeout": hard_limit,
-        "memory_bytes": memory_bytes,
-        "sandbox_limits": Limits(memory_bytes, max_processes, int(disk_gb * 1024**3), hard_limit)
-        if sandboxed
-        else None,
-    }
+    limits = Limits(
+        wall_seconds=notebook_timeout + HARD_LIMIT_MARGIN,
+        memory_bytes=int(memory_gb * GIB),
+        max_processes=max_processes,
+        disk_bytes=int(disk_gb * GIB),
+    )
     students = [outcome.student for outcome in outcomes]
     logs = log_directory(course, assignment)
     if workers > 1 or scheduler:
@@ -113,12 +113,20 @@ def autograde(
             options=options,
             progress=progress,
             logs=logs,
-            **limits,
+            limits=limits,
+            sandboxed=sandboxed,
         )
     else:
         finished, lost = (
             _autograde_one_at_a_time(
-                course, assignment, students, options=options, progress=progress, logs=logs, **limits
+                course,
+                assignment,
+                students,
+                options=options,
+                progress=progress,
+                logs=logs,
+                limits=limits,
+                sandboxed=sandboxed,
             ),
             {},
         )
@@ -132,7 +140,7 @@ def autograde(
             continue
         if not finished[outcome.student]:
             outcome.problems.append(
-                f"grading took longer than {notebook_timeout + HARD_LIMIT_MARGIN:g} s and was stopped; it scores zero"
+                f"grading took longer than {limits.wall_seconds:g} s and was stopped; it scores zero"
             )
         _record_score(course, assignment, outcome, finished[outcome.student], logs / f"{outcome.student}.log")
     return outcomes
@@ -144,9 +152,8 @@ def _autograde_one_at_a_time(
     students: list[str],
     *,
     options: list[str],
-    timeout: float,
-    memory_bytes: int,
-    sandbox_limits: Limits | None,
+    limits: Limits,
+    sandboxed: bool,
     progress: Callable[[str], None],
     logs: Path,
 ) -> dict[str, bool]:
@@ -159,10 +166,9 @@ def _autograde_one_at_a_time(
             assignment,
             student,
             *options,
-            timeout=timeout,
-            memory_bytes=memory_bytes,
+            limits=limits,
+            sandboxed=sandboxed,
             log=logs / f"{student}.log",
-            sandbox_limits=sandbox_limits,
         )
         progress(f"[{done}/{len(students)}] {student}: graded in {time.monotonic() - start:.1f} s")
     return finished
@@ -170,18 +176,18 @@ def _autograde_one_at_a_time(
 
 def log_directory(course: Path, assignment: str) -> Path:
     """Where nbgrader's log of each student's grading is kept: ``<student>.log``, replaced at each run."""
-    return course / "reports" / "logs" / assignment
+    return CourseLayout(course).reports / "logs" / assignment
 
 
 def _record_score(course: Path, assignment: str, outcome: Outcome, finished: bool, log: Path) -> None:
-    with Gradebook(gradebook_url(course)) as gradebook:
+    with open_gradebook(course) as gradebook:
         try:
             submission = gradebook.find_submission(assignment, outcome.student)
         except MissingEntry:
             outcome.problems.append(f"nbgrader recorded no submission: {_reason(course, log)}")
             return
         outcome.max_score = submission.max_score
-        autograded = course / "autograded" / outcome.student / assignment
+        autograded = CourseLayout(course).autograded(outcome.student, assignment)
         if finished and autograded.is_dir():  # nbgrader removes it when grading fails
             outcome.score = submission.score
             outcome.problems += _trouble_in(autograded)
@@ -193,15 +199,6 @@ def _reason(course: Path, log: Path) -> str:
     """Why nbgrader failed, from the student's log, and where that log is."""
     reason = failure_reason(log.read_text(errors="replace")) if log.is_file() else "its log is missing"
     return f"{reason} (log: {log.relative_to(course) if log.is_relative_to(course) else log})"
-
-
-TROUBLE = {  # errors that autograder.preprocessors.guarded_execute and nbgrader record in a cell
-    "CellTimeoutError": "a cell hit the time limit",
-    "MemoryError": "a cell ran out of memory",
-    "DeadKernelError": "the kernel died",
-    "NotebookTimeoutError": "not run: the notebook's time limit was reached",
-    "GradingError": "a test cell did not print its check's pass line",
-}
 
 
 def _trouble_in(autograded: Path) -> list[str]:
@@ -219,8 +216,8 @@ def _trouble_in(autograded: Path) -> list[str]:
                     continue
                 elif output.get("ename") in TROUBLE:
                     found.append(f"{path.name}: {TROUBLE[output['ename']]} in {name}")
-                elif evalue.startswith("grading: "):  # refused by autograder.defences.kernel_guard
-                    found.append(f"{path.name}: {name} was refused: {evalue[len('grading: ') :]}")
+                elif evalue.startswith(REFUSAL_PREFIX):  # refused by autograder.grading.in_kernel.guard
+                    found.append(f"{path.name}: {name} was refused: {evalue.removeprefix(REFUSAL_PREFIX)}")
     return list(dict.fromkeys(found))  # a kernel death or time limit is named once per cell
 
 

@@ -10,20 +10,24 @@ solutions between ``### BEGIN/END SOLUTION`` and tests, hidden ones between
   tests and is executed, outputs included.
 
 Before that, the source's markdown cell tagged ``glossary`` is written from ``course/GLOSSARY.md``, the
-course's one glossary (``with_glossary``).
+course's one glossary (`autograder.instructor.glossary`).
 """
 
 import copy
+import functools
 import re
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 
-from autograder.instructor.nbgrader_process import nbgrader
+from autograder.instructor.course_layout import CONFIG, CourseLayout, scratch_course
+from autograder.instructor.errors import CourseError
+from autograder.instructor.glossary import read_glossary, with_glossary
+from autograder.instructor.nbgrader_process import failure_reason, nbgrader
 
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 SOLUTION_MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
@@ -41,15 +45,19 @@ class CourseTree:
     def course(self) -> Path:
         return self.root / "course"
 
+    @functools.cached_property
+    def layout(self) -> CourseLayout:
+        return CourseLayout(self.course)
+
     def assignments(self) -> list[str]:
         """The assignment names, e.g. ``01_tokenization``, in order."""
-        return sorted(path.name for path in (self.course / "source").iterdir() if path.is_dir())
+        return self.layout.assignments()
 
     def source_path(self, assignment: str) -> Path:
-        return self.course / "source" / assignment / f"{assignment}.ipynb"
+        return self.layout.source(assignment) / f"{assignment}.ipynb"
 
     def release_path(self, assignment: str) -> Path:
-        return self.course / "release" / assignment / f"{assignment}.ipynb"
+        return self.layout.release(assignment) / f"{assignment}.ipynb"
 
     def solution_path(self, assignment: str) -> Path:
         return self.root / "solutions" / f"{assignment}.ipynb"
@@ -80,58 +88,6 @@ def normalized(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return notebook
 
 
-GLOSSARY_TAG = "glossary"  # the markdown cell of a source notebook that the build writes from course/GLOSSARY.md
-GLOSSARY_HEADING = (
-    "**Glossary / 术语表** (from `course/GLOSSARY.md`, which lists every term of the course"
-    " and the notebook that introduces it)"
-)
-
-
-@dataclass(frozen=True)
-class Term:
-    """A row of ``course/GLOSSARY.md``; ``notebooks`` are assignment numbers, the first introduces the term."""
-
-    english: str
-    chinese: str
-    meaning: str
-    notebooks: tuple[str, ...]
-
-
-def table_cells(line: str) -> list[str]:
-    """The cells of a markdown table row; an escaped ``\\|`` stays inside its cell."""
-    return [cell.strip() for cell in re.split(r"(?<!\\)\|", line.strip()[1:-1])]
-
-
-def read_glossary(path: Path) -> list[Term]:
-    """The rows of the glossary's table, in order."""
-    rows = [table_cells(line) for line in path.read_text().splitlines() if line.startswith("|")][2:]
-    return [
-        Term(english, chinese, meaning, tuple(n.strip() for n in numbers.split(",")))
-        for english, chinese, meaning, numbers in rows
-    ]
-
-
-def glossary_cell_source(terms: list[Term], assignment: str) -> str:
-    """One notebook's glossary: the terms introduced in it or listed for it, in the glossary's order."""
-    rows = [f"| {t.english} | {t.chinese} | {t.meaning} |" for t in terms if assignment[:2] in t.notebooks]
-    return "\n".join([GLOSSARY_HEADING, "", "| English | 中文 | Meaning |", "|---|---|---|", *rows])
-
-
-def with_glossary(notebook: nbformat.NotebookNode, assignment: str, terms: list[Term]) -> nbformat.NotebookNode:
-    """The notebook with its cell tagged ``glossary`` written from ``terms``; a notebook without one gets one
-    after its title (and its 中文导读)."""
-    notebook = copy.deepcopy(notebook)
-    cells = [cell for cell in notebook.cells if GLOSSARY_TAG in cell.metadata.get("tags", [])]
-    if len(cells) > 1:
-        raise ValueError(f"{assignment}: {len(cells)} cells are tagged {GLOSSARY_TAG!r}; keep one")
-    if not cells:
-        cells = [nbformat.v4.new_markdown_cell(metadata={"tags": [GLOSSARY_TAG]}, id=GLOSSARY_TAG)]
-        after_guide = len(notebook.cells) > 1 and "zh-guide" in notebook.cells[1].metadata.get("tags", [])
-        notebook.cells.insert(2 if after_guide else 1, cells[0])
-    cells[0].source = glossary_cell_source(terms, assignment)
-    return notebook
-
-
 def solution_notebook(source: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The source with solution markers removed, hidden tests dropped and no nbgrader metadata."""
     notebook = normalized(source)
@@ -149,14 +105,12 @@ def solution_notebook(source: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 def release_notebook(tree: CourseTree, assignment: str) -> nbformat.NotebookNode:
     """Run nbgrader's generate_assignment in a scratch copy of the course; return the student notebook."""
-    with tempfile.TemporaryDirectory() as scratch:
-        course = Path(scratch)
-        shutil.copy(tree.course / "nbgrader_config.py", course)
-        shutil.copytree(tree.course / "source" / assignment, course / "source" / assignment)
-        result = nbgrader(course, "generate_assignment", assignment, "--force")
+    with scratch_course((tree.course / CONFIG).read_bytes(), prefix="gpt-course-build-") as course:
+        shutil.copytree(tree.layout.source(assignment), course.source(assignment))
+        result = nbgrader(course.root, "generate_assignment", assignment, "--force")
         if result.returncode != 0:
-            raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{result.stderr}")
-        return read(course / "release" / assignment / f"{assignment}.ipynb")
+            raise CourseError(f"nbgrader generate_assignment {assignment} failed: {failure_reason(result.stderr)}")
+        return read(course.release(assignment) / f"{assignment}.ipynb")
 
 
 def execute(notebook: nbformat.NotebookNode, directory: Path) -> nbformat.NotebookNode:
@@ -168,7 +122,12 @@ def execute(notebook: nbformat.NotebookNode, directory: Path) -> nbformat.Notebo
         record_timing=False,
         resources={"metadata": {"path": str(directory)}},
     )
-    client.execute()
+    try:
+        client.execute()
+    except CellExecutionError as error:  # the solution is wrong: one line, not nbclient's traceback
+        raise CourseError(
+            f"a solution cell failed: {error.ename}: {' '.join(str(error.evalue).split())[:300]}"
+        ) from None
     for cell in notebook.cells:
         if cell.cell_type == "code":
             cell.outputs = merged_streams(cell.outputs)

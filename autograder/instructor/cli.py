@@ -25,11 +25,12 @@ import os
 import sys
 from pathlib import Path
 
-from autograder.defences.sandbox import Limits
+from autograder.grading.in_instructor.sandbox import GIB, Limits
 from autograder.instructor import autograde, build, exchange, feedback, lms_zip, report, selfgrade
+from autograder.instructor.course_layout import CONFIG, CourseLayout
+from autograder.instructor.dask_cluster import SCHEDULER_VARIABLE
 from autograder.instructor.errors import BadArgument, CourseError
 from autograder.instructor.gradebook import gradebook_exists
-from autograder.instructor.parallel_execution import SCHEDULER_VARIABLE
 
 _progress = functools.partial(print, flush=True)  # a line as each step is done, also when piped into a file
 
@@ -81,10 +82,18 @@ def _parser() -> argparse.ArgumentParser:
     command.set_defaults(run=_collect)
 
     command = _course_command(commands, "autograde", "check, repair and autograde every submission of an assignment")
-    command.add_argument("--notebook-timeout", type=float, default=600, help="seconds per student (default 600)")
+    command.add_argument(
+        "--notebook-timeout",
+        type=float,
+        default=autograde.NOTEBOOK_TIMEOUT,
+        help=f"seconds per student (default {autograde.NOTEBOOK_TIMEOUT:g})",
+    )
     command.add_argument("--cell-timeout", type=int, help="seconds per cell (default: the course config's)")
     command.add_argument(
-        "--memory-gb", type=float, default=4, help="memory of a student's processes together (default 4)"
+        "--memory-gb",
+        type=float,
+        default=Limits.memory_bytes / GIB,
+        help=f"memory of a student's processes together (default {Limits.memory_bytes / GIB:g})",
     )
     command.add_argument(
         "--processes",
@@ -95,7 +104,7 @@ def _parser() -> argparse.ArgumentParser:
     command.add_argument(
         "--disk-gb",
         type=float,
-        default=Limits.disk_bytes / 1024**3,
+        default=Limits.disk_bytes / GIB,
         help="disk a student's kernel may write, in its folder and in /tmp each (default 1)",
     )
     command.add_argument(
@@ -178,20 +187,21 @@ def _check_course(args) -> None:
     """The course directory exists, and so does the assignment's source, when the command names one."""
     if not args.course.is_dir():
         raise BadArgument(f"{args.course} is not a course directory (no such directory)")
-    if not (args.course / "nbgrader_config.py").is_file():
+    if not (args.course / CONFIG).is_file():
         raise BadArgument(f"{args.course} is not a course directory (it has no nbgrader_config.py)")
     assignment = getattr(args, "assignment", None)
-    if assignment is not None and not (args.course / "source" / assignment).is_dir():
-        known = ", ".join(sorted(path.name for path in (args.course / "source").glob("*") if path.is_dir()))
+    layout = CourseLayout(args.course)
+    if assignment is not None and not layout.source(assignment).is_dir():
+        known = ", ".join(layout.assignments())
         raise BadArgument(
-            f"unknown assignment {assignment!r}: no {args.course / 'source' / assignment} (known: {known or 'none'})"
+            f"unknown assignment {assignment!r}: no {layout.source(assignment)} (known: {known or 'none'})"
         )
 
 
 def _build(args) -> None:
     tree = build.CourseTree(args.root)
-    if not (tree.course / "source").is_dir():
-        raise BadArgument(f"{args.root} is not a checkout of the course (it has no course/source)")
+    if not (tree.course / CONFIG).is_file() or not tree.layout.source(".").is_dir():
+        raise BadArgument(f"{args.root} is not a checkout of the course (it has no course/{CONFIG} and source)")
     known = tree.assignments()
     unknown = sorted(set(args.assignments) - set(known))
     if unknown:
@@ -214,7 +224,9 @@ def _collect(args) -> None:
         students = exchange.collect(
             args.course, args.assignment, args.exchange, course_id_override=args.course_id, progress=_progress
         )
-    print(f"{len(students)} submissions of {args.assignment} collected into {args.course / 'submitted'}")
+    print(
+        f"{len(students)} submissions of {args.assignment} collected into {CourseLayout(args.course).submitted('*', args.assignment)}"
+    )
 
 
 def _autograde(args) -> None:
@@ -233,7 +245,7 @@ def _autograde(args) -> None:
         disk_gb=args.disk_gb,
         progress=_progress,
     )
-    outcomes_path = args.course / "reports" / f"{args.assignment}-outcomes.csv"
+    outcomes_path = CourseLayout(args.course).reports / f"{args.assignment}-outcomes.csv"
     autograde.write_outcomes(outcomes, outcomes_path)
     for outcome in outcomes:
         score = f"{outcome.score:g} / {outcome.max_score:g}" if outcome.score is not None else "-"

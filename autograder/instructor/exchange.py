@@ -10,12 +10,13 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import MissingEntry
 from traitlets.config.loader import PyFileConfigLoader
 
-from autograder.defences.notebook_repair import notebook_problem, unreadable_notebooks
+from autograder.grading.in_instructor.notebook_repair import notebook_problem, unreadable_notebooks
+from autograder.instructor.course_layout import CourseLayout
 from autograder.instructor.errors import BadArgument, CourseError
-from autograder.instructor.gradebook import gradebook_exists, gradebook_url, shown
+from autograder.instructor.gradebook import gradebook_exists, gradebook_url, open_gradebook, shown
 from autograder.instructor.nbgrader_process import run_nbgrader
 
 SUBMISSION_MESSAGES = ("Collecting submission: ", "Updating submission: ", "No newer submission to collect: ")
@@ -46,12 +47,14 @@ def release(
     """
     identifier = course_id(course, course_id_override)
     if not _generated(course, assignment):
-        for notebook in sorted((course / "source" / assignment).glob("*.ipynb")):
+        for notebook in sorted(CourseLayout(course).source(assignment).glob("*.ipynb")):
             if problem := notebook_problem(notebook):
                 raise CourseError(f"{problem} in {notebook.parent}")
         progress(f"generating the student version of {assignment} (nbgrader generate_assignment)")
         run_nbgrader(course, "generate_assignment", assignment, "--force")
-        progress(f"wrote {course / 'release' / assignment} and recorded {assignment} in {shown(gradebook_url(course))}")
+        progress(
+            f"wrote {CourseLayout(course).release(assignment)} and recorded {assignment} in {shown(gradebook_url(course))}"
+        )
     if not exchange.is_dir():
         exchange.mkdir(parents=True)
         os.chmod(exchange, 0o777)  # students submit into it under their own accounts
@@ -85,16 +88,16 @@ def collect(
         if message.startswith(SUBMISSION_MESSAGES[:2]):
             collected.append(message.split(": ", 1)[1].rsplit(" ", 1)[0])
     for student in collected:
-        for problem in unreadable_notebooks(course / "submitted" / student / assignment):
+        for problem in unreadable_notebooks(CourseLayout(course).submitted(student, assignment)):
             progress(f"{student}: {problem}; autograde will report it")
     return collected
 
 
 def _generated(course: Path, assignment: str) -> bool:
     """Whether the assignment has a student version and is known to the gradebook."""
-    if not (course / "release" / assignment).is_dir() or not gradebook_exists(course):
+    if not CourseLayout(course).release(assignment).is_dir() or not gradebook_exists(course):
         return False
-    with Gradebook(gradebook_url(course)) as gradebook:
+    with open_gradebook(course) as gradebook:
         try:
             gradebook.find_assignment(assignment)
         except MissingEntry:

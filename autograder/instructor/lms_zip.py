@@ -31,7 +31,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.defences.notebook_repair import unreadable_notebooks
+from autograder.grading.in_instructor.notebook_repair import unreadable_notebooks
+from autograder.instructor.course_layout import CourseLayout
 from autograder.instructor.errors import BadArgument, CourseError
 from autograder.instructor.nbgrader_process import run_nbgrader
 
@@ -73,9 +74,12 @@ def collect_zip(
 ) -> list[str]:
     """Copy the notebooks in ``zip_path`` into ``submitted/``; return the students collected."""
     _open(zip_path).close()  # a bad argument first
-    notebooks = sorted(path.name for path in (course / "release" / assignment).glob("*.ipynb"))
+    layout = CourseLayout(course)
+    notebooks = sorted(path.name for path in layout.release(assignment).glob("*.ipynb"))
     if not notebooks:
-        raise CourseError(f"{assignment} has no student version in {course / 'release'}: run gpt-course release first")
+        raise CourseError(
+            f"{assignment} has no student version in {layout.release(assignment)}: run gpt-course release first"
+        )
     expected = f"<student>_<anything>_{' or '.join(notebooks)}"
     # nbgrader reads the files from <downloaded>/<assignment>/archive, <downloaded> being a name under the course root
     with _open(zip_path) as archive, tempfile.TemporaryDirectory(prefix=".gpt-course-zip-", dir=course) as downloaded:
@@ -128,7 +132,7 @@ def collect_zip(
         )
     collected = []
     for student in sorted(students):
-        submitted = course / "submitted" / student / assignment
+        submitted = layout.submitted(student, assignment)
         if not submitted.is_dir():
             progress(f"{_printable(student)}: nbgrader zip_collect did not collect the submission")
             continue

@@ -8,7 +8,7 @@ Two costs that do nothing for grading are left out, both measured on the course'
   check, which builds an Earley parser (0.8 s of CPU). nbgrader never checks formats: nbformat validates
   notebooks without a format checker. Imported first, before anything imports jsonschema, this module only
   keeps rfc3987-syntax out: the fork server of a LocalCluster's Dask workers
-  (`autograder.instructor.parallel_execution`) imports it so, for the same reason.
+  (`autograder.instructor.dask_cluster`) imports it so, for the same reason.
 - The process ends right after its exit handlers have run (logging flushed, temporary files removed),
   without Python's tearing down of every module and object it loaded (0.3-0.4 s of CPU): what nbgrader
   writes (notebooks, gradebook) is written and closed by then.

@@ -18,9 +18,11 @@ from pathlib import Path
 
 import psutil
 
-from autograder.defences import sandbox
+from autograder.grading.in_instructor import sandbox
+from autograder.grading.launcher import sandbox_launch
+from autograder.grading.protocol import TIMES_FILE
+from autograder.instructor.course_layout import CourseLayout
 from autograder.instructor.errors import CourseError
-from autograder.preprocessors.guarded_execute import TIMES_FILE
 
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 LOG_RECORD = re.compile(r"^\[\w+ \| (DEBUG|INFO|WARNING|ERROR|CRITICAL)(?: \| ([\d-]+ [\d:.]+))?\] ", re.M)
@@ -91,19 +93,19 @@ def autograde_student(
     assignment: str,
     student: str,
     *options: str,
-    timeout: float,
-    memory_bytes: int,
+    limits: sandbox.Limits,
+    sandboxed: bool,
     threads: int | None = None,
     log: Path | None = None,
-    sandbox_limits: sandbox.Limits | None = None,
 ) -> bool:
-    """``nbgrader autograde`` of one student under the limits; False when it was stopped for taking too long.
+    """``nbgrader autograde`` of one student under ``limits``; False when it was stopped for taking too long.
 
-    With ``sandbox_limits``, the student's kernel runs in an operating-system sandbox of its own
-    (`autograder.defences.sandbox`) that sees only the student's notebook folder, under those limits
+    nbgrader and its processes get ``limits.memory_bytes`` of address space each, all of it
+    ``limits.wall_seconds``. ``sandboxed``, the student's kernel runs in an operating-system sandbox of its own
+    (`autograder.grading.in_instructor.sandbox`) that sees only the student's notebook folder, under the limits
     for all its processes together; every process the student started is gone when grading ends.
     Either way the kernel gets a temporary directory of its own: the guarded kernel may write only
-    there and in the notebook's folder (`autograder.defences.kernel_guard`). nbgrader's log of the
+    there and in the notebook's folder (`autograder.grading.in_kernel.guard`). nbgrader's log of the
     run (its stderr, all of it, also when stopped) is written to ``log``: `failure_reason` reads it.
     Where the seconds went (:data:`PHASES`) is written beside it, to ``<student>.timings.json``.
     """
@@ -115,15 +117,15 @@ def autograde_student(
         # apart from the kernel's temporary directory: without the sandbox the kernel may write there
         kernel_times = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="gpt-course-times-"))) / "kernel"
         extra_options, environment = [f"--NbGrader.log_format={TIMED_LOG_FORMAT}"], {TIMES_FILE: str(kernel_times)}
-        if sandbox_limits:
+        if sandboxed:
             # in shared memory: what the kernel writes to its sockets' folder counts against its memory limit
             shared = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
             directory = Path(
                 cleanup.enter_context(tempfile.TemporaryDirectory(prefix="gpt-course-sandbox-", dir=shared))
             )
-            folder = (course / "autograded" / student / assignment).resolve()
-            name = sandbox.write_kernelspec(directory, folder, sandbox_limits)
-            cleanup.callback(sandbox.cleanup, name)
+            folder = CourseLayout(course).autograded(student, assignment).resolve()
+            name = sandbox.write_kernelspec(directory, folder, limits)
+            cleanup.callback(sandbox_launch.cleanup, name)
             sandbox_options, sandbox_environment = sandbox.nbgrader_settings(directory, name)
             extra_options += sandbox_options
             environment.update(sandbox_environment)
@@ -138,8 +140,8 @@ def autograde_student(
                 "--force",
                 *options,
                 *extra_options,
-                timeout=timeout,
-                memory_bytes=memory_bytes,
+                timeout=limits.wall_seconds,
+                memory_bytes=limits.memory_bytes,
                 threads=threads,
                 temporary_directory=temporary_directory,
                 extra_environment=environment,
@@ -262,19 +264,9 @@ def timed_log_records(log: str) -> list[tuple[str, float | None, str]]:
     ]
 
 
-def error_message(records: list[tuple[str, str]]) -> str:
-    """One line that says why nbgrader failed: the exception of its first traceback, else its first error."""
-    errors = [message for level, message in records if level in ("ERROR", "CRITICAL")]
-    for message in errors:
-        if message.startswith("Traceback"):
-            return message.splitlines()[-1].strip()
-    return " ".join(errors[0].split()) if errors else "nbgrader gave no reason"
-
-
 def run_nbgrader(course: Path, *args: str) -> list[tuple[str, str]]:
     """Run an nbgrader command in ``course`` and return its log records; raise CourseError if it fails."""
     result = nbgrader(course, *args)
-    records = log_records(result.stderr)
     if result.returncode != 0:
-        raise CourseError(f"nbgrader {args[0]} failed: {error_message(records)}")
-    return records
+        raise CourseError(f"nbgrader {args[0]} failed: {failure_reason(result.stderr)}")
+    return log_records(result.stderr)

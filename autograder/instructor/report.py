@@ -9,9 +9,9 @@ import matplotlib
 
 matplotlib.use("Agg")  # the report is written to files; no display needed
 import matplotlib.pyplot as plt
-from nbgrader.api import Gradebook
 
-from autograder.instructor.gradebook import gradebook_url
+from autograder.instructor.course_layout import CourseLayout
+from autograder.instructor.gradebook import open_gradebook
 from autograder.instructor.nbgrader_process import run_nbgrader
 
 
@@ -26,7 +26,7 @@ def export_grades(course: Path, path: Path) -> int:
 def gradebook_statistics(course: Path) -> dict:
     """Scores per assignment and pass rates per graded cell, from the gradebook."""
     scores, passes = {}, {}
-    with Gradebook(gradebook_url(course)) as gradebook:
+    with open_gradebook(course) as gradebook:
         for assignment in gradebook.assignments:
             scores[assignment.name] = []
             for submission in assignment.submissions:
@@ -41,7 +41,7 @@ def gradebook_statistics(course: Path) -> dict:
 def flagged(course: Path) -> list[dict]:
     """Submissions with a problem, from the outcome files that `gpt-course autograde` wrote."""
     rows = []
-    for path in sorted((course / "reports").glob("*-outcomes.csv")):
+    for path in sorted(CourseLayout(course).reports.glob("*-outcomes.csv")):
         with open(path, newline="") as file:
             for row in csv.DictReader(file):
                 if json.loads(row["problems"]):
@@ -51,7 +51,7 @@ def flagged(course: Path) -> list[dict]:
 
 def write_report(course: Path) -> list[Path]:
     """Write the score figure, the pass rates and the flagged submissions into ``course/reports``."""
-    data, directory = gradebook_statistics(course), course / "reports"
+    data, directory = gradebook_statistics(course), CourseLayout(course).reports
     directory.mkdir(exist_ok=True)
     figure_path, rates_path, flagged_path = (
         directory / name for name in ("scores.png", "pass_rates.csv", "flagged.csv")

@@ -12,23 +12,23 @@ checkout's ``course/`` or next to the learner's notebook.
 
 import re
 import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import MissingEntry
 
+from autograder.grading.protocol import HIDDEN_PREFIX, VISIBLE_PREFIX
 from autograder.instructor import autograde
 from autograder.instructor.build import CourseTree
+from autograder.instructor.course_layout import CONFIG, scratch_course
 from autograder.instructor.errors import BadArgument, CourseError
-from autograder.instructor.gradebook import gradebook_url
+from autograder.instructor.gradebook import open_gradebook
 from autograder.instructor.nbgrader_process import run_nbgrader
 
 STUDENT = "you"
 LOG_PATH = re.compile(r" \(log: [^)]*\)")  # where autograde kept nbgrader's log: in the scratch course, now gone
-VISIBLE, HIDDEN = "test_", "hidden_"  # grade id prefixes of an exercise's visible and hidden test cells
 
 
 @dataclass
@@ -67,31 +67,26 @@ def selfgrade(
 ) -> SelfGrade:
     """Grade ``notebook``, the learner's work on ``assignment``, with the checkout ``root``'s course."""
     tree = CourseTree(root)
-    if not (tree.course / "nbgrader_config.py").is_file() or not (tree.course / "source").is_dir():
+    if not (tree.course / CONFIG).is_file() or not tree.layout.source(".").is_dir():
         raise BadArgument(f"{root} is not a checkout of the course (it has no course/nbgrader_config.py and source/)")
     known = tree.assignments()
     if assignment not in known:
         raise BadArgument(f"unknown assignment {assignment!r}; known: {', '.join(known)}")
     if not notebook.is_file():
         raise BadArgument(f"no notebook {notebook} (give the path of your {assignment}.ipynb)")
-    with tempfile.TemporaryDirectory(prefix="gpt-course-selfgrade-") as scratch_root:
-        course = Path(scratch_root) / "course"
-        course.mkdir()
-        shutil.copy(tree.course / "nbgrader_config.py", course)
-        scratch_gradebook = f"sqlite:///{course / 'gradebook.db'}"  # whatever gradebook the course's config names
-        with open(course / "nbgrader_config.py", "a") as config:
-            config.write(f"\nc.CourseDirectory.db_url = {scratch_gradebook!r}\n")
+    with scratch_course((tree.course / CONFIG).read_bytes(), prefix="gpt-course-selfgrade-") as scratch:
+        course = scratch.root
         shutil.copytree(
-            tree.course / "source" / assignment,
-            course / "source" / assignment,
+            tree.layout.source(assignment),
+            scratch.source(assignment),
             ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
         )
         progress(f"generating {assignment} in a scratch course")
         run_nbgrader(course, "generate_assignment", assignment, "--force")
-        released = sorted(path.name for path in (course / "release" / assignment).glob("*.ipynb"))
+        released = sorted(path.name for path in scratch.release(assignment).glob("*.ipynb"))
         # Handed in under the released name, as `nbgrader submit` would; a browser's "(1)" copy is renamed anyway.
         name = released[0] if len(released) == 1 else notebook.name
-        submitted = course / "submitted" / STUDENT / assignment
+        submitted = scratch.submitted(STUDENT, assignment)
         submitted.mkdir(parents=True)
         shutil.copyfile(notebook, submitted / name)
         (outcome,) = autograde.autograde(course, assignment, sandboxed=sandboxed, progress=progress)
@@ -99,14 +94,14 @@ def selfgrade(
         result = SelfGrade(assignment, problems=problems, score=outcome.score, max_score=outcome.max_score)
         if outcome.score is not None:
             scores = _scores(course, assignment)
-            result.exercises = _exercises(course / "release" / assignment, scores)
-            result.failures = _failures(course / "autograded" / STUDENT / assignment, scores)
+            result.exercises = _exercises(scratch.release(assignment), scores)
+            result.failures = _failures(scratch.autograded(STUDENT, assignment), scores)
     return result
 
 
 def _scores(course: Path, assignment: str) -> dict[str, tuple[float, float]]:
     """Grade id -> (score, max score) of every graded cell, from the scratch gradebook."""
-    with Gradebook(gradebook_url(course)) as gradebook:
+    with open_gradebook(course) as gradebook:
         try:
             submission = gradebook.find_submission(assignment, STUDENT)
         except MissingEntry:
@@ -124,8 +119,8 @@ def _exercises(released: Path, scores: dict[str, tuple[float, float]]) -> list[E
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
             if grade_id not in scores:
                 continue
-            kind = "hidden" if grade_id.startswith(HIDDEN) else "visible"
-            name = grade_id.removeprefix(HIDDEN if kind == "hidden" else VISIBLE)
+            kind = "hidden" if grade_id.startswith(HIDDEN_PREFIX) else "visible"
+            name = grade_id.removeprefix(HIDDEN_PREFIX if kind == "hidden" else VISIBLE_PREFIX)
             setattr(rows.setdefault(name, ExercisePoints(name)), kind, scores[grade_id])
     return list(rows.values())
 

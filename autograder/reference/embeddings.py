@@ -6,8 +6,8 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from autograder.defences.reference_lock import reference
 from autograder.materials.data.dog_planet import clauses
+from autograder.reference.lock import reference
 
 
 @reference

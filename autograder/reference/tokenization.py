@@ -3,7 +3,7 @@
 import itertools
 import re
 
-from autograder.defences.reference_lock import reference
+from autograder.reference.lock import reference
 
 UNKNOWN = "<|unk|>"
 END_OF_TEXT = "<|endoftext|>"

@@ -8,9 +8,9 @@ COMMON = """
 import math
 import torch
 from torch import nn
-from autograder.reference.attention import MultiHeadAttention
+from autograder.reference.multihead import MultiHeadAttention
 from autograder.reference.gpt import LayerNorm, GELU, FeedForward, TransformerBlock
-from autograder.reference.training import batch_loss
+from autograder.reference.gpt import batch_loss
 from autograder.reference.embeddings import nearest_neighbours
 from autograder.materials.data.dog_planet import ACTIONS
 """

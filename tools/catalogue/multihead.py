@@ -7,7 +7,7 @@ __all__ = ["BUGGY", "COMMON", "VALID", "checks"]  # what tests/test_check_catalo
 COMMON = """
 import torch
 from torch import nn
-from autograder.reference.attention import CausalAttention
+from autograder.reference.causal import CausalAttention
 """
 
 MHA = """

@@ -3,7 +3,7 @@
 nbgrader runs a student's cells and then the test cells in one kernel, so a submission could
 replace what the tests rely on (``torch.allclose``, the course's checks, their helpers) or write
 where it must not (the gradebook, the course's files, other students' work). Every grading kernel
-starts with :func:`install` (see `autograder.preprocessors.guarded_execute`), which
+starts with :func:`install` (see `autograder.grading.in_nbgrader.guarded_execute`), which
 
 - makes modules read-only: torch's, the course's (``autograder``), ``builtins``, ``math`` and
   ``random``; replacing or deleting one of their attributes raises AttributeError;
@@ -15,7 +15,7 @@ starts with :func:`install` (see `autograder.preprocessors.guarded_execute`), wh
   other processes, tracing, and walking the garbage collector or ctypes to reach objects.
 
 Code that rewrites a module's ``__dict__`` or ``sys.modules`` directly still gets around it;
-`autograder.defences.tamper_scan` flags such code for an instructor to read.
+`autograder.grading.in_instructor.tamper_scan` flags such code for an instructor to read.
 """
 
 import builtins
@@ -27,6 +27,8 @@ import threading
 import time
 import types
 import warnings
+
+from autograder.grading.protocol import REFUSAL_PREFIX
 
 PROTECTED = ("torch", "autograder", "builtins", "math", "random")
 REFUSED_EVENTS = frozenset(
@@ -82,12 +84,12 @@ class ReadOnlyModule(types.ModuleType):
     def __setattr__(self, name, value):
         replaces = name == "__class__" or (name in self.__dict__ and self.__dict__[name] is not value)
         if replaces and not _called_by_trusted_code():
-            raise AttributeError(f"grading: a graded notebook may not replace {self.__name__}.{name}")
+            raise AttributeError(f"{REFUSAL_PREFIX}a graded notebook may not replace {self.__name__}.{name}")
         super().__setattr__(name, value)
 
     def __delattr__(self, name):
         if not _called_by_trusted_code():
-            raise AttributeError(f"grading: a graded notebook may not delete {self.__name__}.{name}")
+            raise AttributeError(f"{REFUSAL_PREFIX}a graded notebook may not delete {self.__name__}.{name}")
         super().__delattr__(name)
 
 
@@ -117,24 +119,24 @@ def install() -> None:
             _protect_loaded_modules()
         elif event == "object.__setattr__" or event == "object.__delattr__":
             if _is_protected(args[0]):
-                raise PermissionError(f"grading: a graded notebook may not change {_name_of(args[0])}.{args[1]}")
+                raise PermissionError(f"{REFUSAL_PREFIX}a graded notebook may not change {_name_of(args[0])}.{args[1]}")
         elif event == "open":
             path, mode, flags = args
             writes = any(letter in (mode or "") for letter in "wax+") or (mode is None and flags & WRITE_FLAGS)
             if writes and outside(path):
-                raise PermissionError(f"grading: a graded notebook may write only in its own folder, not {path}")
+                raise PermissionError(f"{REFUSAL_PREFIX}a graded notebook may write only in its own folder, not {path}")
         elif event in PATH_EVENTS:
             if any(outside(args[i]) for i in PATH_EVENTS[event]):
                 raise PermissionError(
-                    f"grading: a graded notebook may change files only in its own folder ({event} {args[0]})"
+                    f"{REFUSAL_PREFIX}a graded notebook may change files only in its own folder ({event} {args[0]})"
                 )
         elif event == "os.kill" or event == "os.killpg":
             if args[0] != os.getpid():
-                raise PermissionError("grading: a graded notebook may not signal other processes")
+                raise PermissionError(REFUSAL_PREFIX + "a graded notebook may not signal other processes")
         elif event == "ctypes.call_function" and args[0] == _stop_thread_address:
             return  # the guard stopping a thread that the notebook started (see _stop_notebook_threads)
         elif event in REFUSED_EVENTS:
-            raise PermissionError(f"grading: a graded notebook may not use {event}")
+            raise PermissionError(f"{REFUSAL_PREFIX}a graded notebook may not use {event}")
 
     global _stop_thread, _stop_thread_address
     _stop_thread = ctypes.pythonapi.PyThreadState_SetAsyncExc  # looked up before the hook refuses ctypes
@@ -150,7 +152,7 @@ _startup_times: dict[str, float | None] = {}
 
 def startup_times() -> dict[str, float | None]:
     """When this kernel's process started, and when its guard began and finished installing (times since the
-    epoch), for the grading times (`autograder.preprocessors.guarded_execute`)."""
+    epoch), for the grading times (`autograder.grading.in_nbgrader.guarded_execute`)."""
     return dict(_startup_times)
 
 

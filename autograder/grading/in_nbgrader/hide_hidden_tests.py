@@ -8,7 +8,7 @@ students). `course/nbgrader_config.py` puts it into ``GenerateFeedback.preproces
 
 from nbgrader.preprocessors import ClearHiddenTests
 
-HIDDEN_TESTS_MARKER = "BEGIN HIDDEN TESTS"
+from autograder.grading.protocol import HIDDEN_TESTS_MARKER
 
 
 class HideHiddenTests(ClearHiddenTests):

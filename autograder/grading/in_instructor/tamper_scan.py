@@ -1,6 +1,6 @@
 """Find code in a submission that reaches for the machinery of grading, for an instructor to read.
 
-The grading kernel refuses the direct ways of changing what the tests use (`autograder.defences.kernel_guard`);
+The grading kernel refuses the direct ways of changing what the tests use (`autograder.grading.in_kernel.guard`);
 the indirect ways (a module's ``__dict__``, ``sys.modules``, ctypes, ``exec`` of a built string)
 need names that the exercises never need. Finding one flags the submission; it costs no points.
 """
@@ -52,7 +52,7 @@ ATTRIBUTES = {  # attributes that course exercises never need
     "f_locals",
     "f_back",
     "system",
-    "kernel_guard",
+    "in_kernel",  # the package of the kernel's guard
     "input_transformers_post",
     "input_transformers_cleanup",
     "input_transformer_manager",

@@ -1,6 +1,6 @@
 """Run a student's grading kernel inside an operating-system sandbox (bubblewrap).
 
-The kernel guard (`autograder.defences.kernel_guard`) is Python inside the student's own process: code that
+The kernel guard (`autograder.grading.in_kernel.guard`) is Python inside the student's own process: code that
 rewrites a module's ``__dict__`` gets around it, and nothing in Python can stop a second process,
 a memory bomb split over several processes, or a disk filler. So every grading kernel runs in a
 bubblewrap sandbox of its own, in which the operating system enforces what the guard only asks:
@@ -20,26 +20,22 @@ runs this file's ``launch`` (cgroup, limits, time) which runs bwrap, which runs 
 Where bwrap cannot start (no user namespaces, not Linux) :func:`available` says why in one line.
 """
 
-import argparse
 import atexit
-import contextlib
 import functools
 import importlib.util
 import json
 import os
 import re
-import resource
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-CGROUP_ROOT = Path("/sys/fs/cgroup")
+from autograder.grading.launcher import sandbox_launch
+
 SUBMISSION = "/.submission"  # where the kernel sees the folder's original files, read-only, to copy them
 # The kernel's own temporary directory, in the private /tmp but apart from it: the folders leading to the
 # notebook's folder (a course kept under /tmp) stay outside what the in-kernel guard lets it write.
@@ -47,14 +43,19 @@ SCRATCH = "/tmp/kernel"
 FONT_LIST = "/.matplotlib"  # where the kernel sees the font list built for it (:func:`matplotlib_cache`), to copy it
 
 
-@dataclass(frozen=True)
-class Limits:
-    """What one student's kernel and every process it starts may use, together."""
+GIB = 1024**3
 
-    memory_bytes: int = 4 * 1024**3
+
+@dataclass(frozen=True, kw_only=True)
+class Limits:
+    """What one student's grading may use: its kernel and every process it starts together (memory, processes,
+    disk), and its nbgrader process (memory as address space, and the wall time after which it is killed).
+    Built by keyword; the command line's defaults are these."""
+
+    wall_seconds: float  # the notebook's time limit and a margin (`autograder.instructor.autograde`)
+    memory_bytes: int = 4 * GIB
     max_processes: int = 512  # tasks: threads count too (PyTorch's, ipykernel's)
-    disk_bytes: int = 1024**3  # each of the notebook's folder and /tmp
-    wall_seconds: float = 900
+    disk_bytes: int = GIB  # each of the notebook's folder and /tmp
 
 
 def bwrap() -> str | None:
@@ -195,10 +196,10 @@ def _package_source() -> Path:
     """The folder of the course's package (``autograder``), wherever it is installed: the kernel imports it.
 
     Only the package itself is bound: an editable install's checkout also holds the course directory."""
-    return Path(__file__).resolve().parents[1]
+    return Path(__file__).resolve().parents[2]
 
 
-def write_kernelspec(directory: Path, folder: Path, limits: Limits = Limits()) -> str:
+def write_kernelspec(directory: Path, folder: Path, limits: Limits) -> str:
     """Write a kernelspec for a sandboxed kernel in ``folder`` into ``directory``/kernels; return its name.
 
     ``directory`` also gets ``runtime/``, for the kernel's connection file and sockets: make it
@@ -210,7 +211,7 @@ def write_kernelspec(directory: Path, folder: Path, limits: Limits = Limits()) -
     kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     launcher = [
         sys.executable,
-        os.path.abspath(__file__),
+        sandbox_launch.__file__,
         "launch",
         "--name",
         name,
@@ -257,163 +258,11 @@ def nbgrader_settings(directory: Path, name: str) -> tuple[list[str], dict[str, 
     return options, environment
 
 
-# --- the launcher: runs on the host, as the kernel's process for jupyter_client ---
-
-
-def _own_cgroup(controller: str) -> Path | None:
-    """This process's cgroup v1 directory for ``controller``, if mounted."""
-    for line in Path("/proc/self/cgroup").read_text().splitlines():
-        _, controllers, path = line.split(":", 2)
-        if controller in controllers.split(","):
-            directory = CGROUP_ROOT / controller / path.lstrip("/")
-            return directory if directory.is_dir() else None
-    return None
-
-
-def cgroups(name: str) -> list[Path]:
-    """Where the launcher of kernel ``name`` makes its cgroups: under this process's own (it inherits them)."""
-    return [own / name for controller in ("memory", "pids") if (own := _own_cgroup(controller))]
-
-
-def _enter_cgroups(name: str, memory: int, processes: int) -> list[Path]:
-    """Make a memory and a pids cgroup under this process's own, with the limits, and move in; [] if not allowed."""
-    made = []
-    try:
-        for controller, settings in (
-            ("memory", {"memory.limit_in_bytes": memory, "memory.swappiness": 0}),
-            ("pids", {"pids.max": processes}),
-        ):
-            own = _own_cgroup(controller)
-            if own is None:
-                raise OSError(f"no cgroup v1 {controller} controller")
-            group = own / name
-            _make_group(group)
-            made.append(group)
-            for file, value in settings.items():
-                if (group / file).exists():
-                    (group / file).write_text(str(value))
-            if (group / "memory.memsw.limit_in_bytes").exists():  # swap counts too, where accounted
-                with contextlib.suppress(OSError):
-                    (group / "memory.memsw.limit_in_bytes").write_text(str(memory))
-        for group in made:
-            (group / "cgroup.procs").write_text(str(os.getpid()))
-    except OSError:
-        kill_cgroups(made)
-        return []
-    return made
-
-
-def _make_group(group: Path) -> None:
-    """Make the cgroup ``group`` anew. One of the same name is left by this kernel's previous launcher when that was
-    killed outright (SIGKILL: no cleanup ran) before a restart; reused or refused, the restarted kernel would run
-    without the limits for all its processes together (for root, without any process limit): empty it, remove it."""
-    if group.is_dir():
-        kill_cgroups([group])
-    group.mkdir()
-
-
-def kill_cgroups(groups: list[Path]) -> None:
-    """Kill every process in ``groups`` and remove them (cgroup v1 has no cgroup.kill: repeat until empty)."""
-    for group in groups:
-        for _ in range(100):
-            try:
-                pids = [int(pid) for pid in (group / "cgroup.procs").read_text().split()]
-            except OSError:
-                break
-            pids = [pid for pid in pids if pid != os.getpid()]
-            if not pids:
-                break
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            time.sleep(0.02)
-    for group in groups:
-        for _ in range(50):
-            try:
-                group.rmdir()
-                break
-            except FileNotFoundError:
-                break
-            except OSError:  # still has tasks (being reaped) or the launcher itself
-                time.sleep(0.02)
-
-
-def cleanup(name: str) -> None:
-    """After grading: kill whatever is left of kernel ``name`` and remove its cgroups."""
-    kill_cgroups([group for group in cgroups(name) if group.is_dir()])
-
-
-PASSED_ENVIRONMENT = (
-    "PATH",
-    "LANG",
-    "LANGUAGE",
-    "TZ",
-    "TERM",
-    "NBGRADER_EXECUTION",
-    "OMP_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "PYTHONHASHSEED",
-    "JUPYTER_RUNTIME_DIR",
-)
-
-
-def _passes(name: str) -> bool:
-    """Whether the kernel gets this variable of nbgrader's environment (not, say, a token of the instructor's)."""
-    return name in PASSED_ENVIRONMENT or name.startswith("LC_")
-
-
-def launch(name: str, memory: int, processes: int, disk: int, wall: float, command: list[str]) -> int:
-    """Limit this process, run ``command`` (bwrap) under the limits for at most ``wall`` seconds, kill what is left."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # interrupts go to the kernel as messages
-    groups = _enter_cgroups(name, memory, processes)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (disk, disk))  # no single file larger than the disk limit
-    if not groups:  # the portable fallback: per process, not for all together
-        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-        resource.setrlimit(resource.RLIMIT_AS, (min(memory, hard if hard >= 0 else memory), hard))
-        if os.getuid() != 0:  # root ignores RLIMIT_NPROC
-            resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
-    parent, deadline = os.getppid(), time.monotonic() + wall
-    child = subprocess.Popen(command, env={name: value for name, value in os.environ.items() if _passes(name)})
-    signal.signal(signal.SIGTERM, lambda *_: child.kill())
-    try:
-        while (status := child.poll()) is None:
-            if time.monotonic() > deadline:
-                print(f"sandbox: the kernel ran longer than {wall:g} s and was killed", file=sys.stderr)
-                break
-            if os.getppid() != parent:  # nbgrader is gone: nobody will shut this kernel down
-                break
-            time.sleep(0.2)
-        if status is None:
-            child.kill()  # bwrap's --die-with-parent child, and with it the pid namespace, goes too
-            status = child.wait()
-    finally:
-        # leave the groups first, so that the launcher is not among the processes killed
-        for group in groups:
-            parent = group.parent / "cgroup.procs"
-            with contextlib.suppress(OSError):
-                parent.write_text(str(os.getpid()))
-        kill_cgroups(groups)
-    return status
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="sandbox")
-    commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("launch", help="run a kernel command under the limits (a kernelspec's argv)")
-    run.add_argument("--name", required=True)
-    run.add_argument("--memory", type=int, required=True)
-    run.add_argument("--processes", type=int, required=True)
-    run.add_argument("--disk", type=int, required=True)
-    run.add_argument("--wall", type=float, required=True)
-    run.add_argument("rest", nargs=argparse.REMAINDER)
-    commands.add_parser("check", help="say whether a sandbox can start here")
-    args = parser.parse_args(argv)
-    if args.command == "check":
-        reason = available()
-        print(reason or f"sandbox available: {bwrap()}")
-        return 1 if reason else 0
-    command = args.rest[1:] if args.rest[:1] == ["--"] else args.rest
-    return launch(args.name, args.memory, args.processes, args.disk, args.wall, command)
+def main() -> int:
+    """``python -m autograder.grading.in_instructor.sandbox``: say whether a sandbox can start here."""
+    reason = available()
+    print(reason or f"sandbox available: {bwrap()}")
+    return 1 if reason else 0
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """nbgrader's Execute, hardened so that a submission's cells cannot change what its test cells run, and so
 that one bad cell costs only its own points.
 
-- Every kernel starts guarded (`autograder.defences.kernel_guard`): the modules the checks use are
+- Every kernel starts guarded (`autograder.grading.in_kernel.guard`): the modules the checks use are
   read-only, and writing outside the notebook's folder is refused.
 - Before each graded test cell the kernel's grading state is put back: the classes of those modules,
   IPython's hooks, event callbacks and input and AST transformers, torch's function and dispatch modes,
@@ -34,12 +34,21 @@ from nbgrader import utils
 from nbgrader.preprocessors import Execute
 from traitlets import Float, List, Unicode
 
-SETUP_CELL = "setup"  # the grade id of every assignment's locked first code cell, which holds its imports
-GUARD = "__import__('autograder.defences.kernel_guard', fromlist=['install']).install()"
-PASS_MARK = "✔ {name}: passed"  # what autograder.checks.core.Check prints when a check passes
-PUT_BACK_MARK = "grading: put back before this test cell:"
-TIMES_FILE = "GPT_COURSE_GRADING_TIMES"  # environment variable: where to add each notebook's times
-STARTUP_TIMES = "__import__('autograder.defences.kernel_guard', fromlist=['startup_times']).startup_times()"
+from autograder.grading.protocol import (
+    DEAD_KERNEL,
+    HIDDEN_PREFIX,
+    NO_PASS_LINE,
+    NOTEBOOK_TIMEOUT,
+    PUT_BACK_MARK,
+    SETUP_GRADE_ID,
+    TIMES_FILE,
+    VISIBLE_PREFIX,
+    check_name,
+    pass_line,
+)
+
+GUARD = "__import__('autograder.grading.in_kernel.guard', fromlist=['install']).install()"
+STARTUP_TIMES = "__import__('autograder.grading.in_kernel.guard', fromlist=['startup_times']).startup_times()"
 KERNEL_DIED = "the kernel died in this cell twice (exit(), a crash or the memory limit); a fresh kernel ran the rest"
 
 
@@ -56,7 +65,7 @@ class GuardedExecute(Execute):
 
     def preprocess(self, nb, resources=None, km=None):
         setup = setup_imports(nb)
-        self._restore = f"__import__('autograder.defences.kernel_guard', fromlist=['restore']).restore({setup!r})"
+        self._restore = f"__import__('autograder.grading.in_kernel.guard', fromlist=['restore']).restore({setup!r})"
         self._deadline = time.monotonic() + self.notebook_timeout if self.notebook_timeout else None
         self._configured_timeout = self.timeout
         self._ran_cleanly: list[NotebookNode] = []  # setup and solution cells that ran without an error
@@ -76,7 +85,7 @@ class GuardedExecute(Execute):
             return super().preprocess_cell(cell, resources, index)
         left = None if self._deadline is None else self._deadline - time.monotonic()
         if left is not None and left < 1:
-            cell.outputs = [_error("NotebookTimeoutError", "not run: grading this notebook reached its time limit")]
+            cell.outputs = [_error(NOTEBOOK_TIMEOUT, "not run: grading this notebook reached its time limit")]
             return cell, resources
         self.timeout = self._configured_timeout if left is None else max(1, min(self._configured_timeout, int(left)))
         test_cell = utils.is_grade(cell) and not utils.is_solution(cell)
@@ -90,7 +99,7 @@ class GuardedExecute(Execute):
             except DeadKernelError:
                 self._restart_kernel()
                 if attempt == 2:
-                    cell.outputs.append(_error("DeadKernelError", KERNEL_DIED))
+                    cell.outputs.append(_error(DEAD_KERNEL, KERNEL_DIED))
                     self._times["last_cell_end"] = time.time()
                     return cell, resources
         self._times["last_cell_end"] = time.time()
@@ -143,7 +152,7 @@ class GuardedExecute(Execute):
 
 
 def _is_setup_or_solution(cell) -> bool:
-    return utils.is_solution(cell) or cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == SETUP_CELL
+    return utils.is_solution(cell) or cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == SETUP_GRADE_ID
 
 
 def _require_pass_line(cell) -> None:
@@ -151,15 +160,14 @@ def _require_pass_line(cell) -> None:
     grade_id = cell.metadata["nbgrader"]["grade_id"]
     if any(output.output_type == "error" for output in cell.outputs):
         return
-    prefix, _, exercise = grade_id.partition("_")
-    if prefix not in ("test", "hidden") or not exercise:
+    hidden = grade_id.startswith(HIDDEN_PREFIX)
+    exercise = grade_id.removeprefix(HIDDEN_PREFIX if hidden else VISIBLE_PREFIX)
+    if exercise == grade_id or not exercise:
         return  # not a course check cell: nothing to expect
-    name = exercise if prefix == "test" else f"{exercise} (hidden)"
+    expected = pass_line(check_name(exercise, hidden))
     printed = "".join(output.get("text", "") for output in cell.outputs if output.output_type == "stream")
-    if PASS_MARK.format(name=name) not in printed:
-        cell.outputs.append(
-            _error("GradingError", f"the test cell finished without printing '{PASS_MARK.format(name=name)}'")
-        )
+    if expected not in printed:
+        cell.outputs.append(_error(NO_PASS_LINE, f"the test cell finished without printing '{expected}'"))
 
 
 def _error(ename: str, evalue: str) -> NotebookNode:
@@ -169,7 +177,7 @@ def _error(ename: str, evalue: str) -> NotebookNode:
 def setup_imports(nb) -> str:
     """The import statements of the notebook's setup cell, as code; empty when it has none or cannot be parsed."""
     for cell in nb.cells:
-        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == SETUP_CELL:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == SETUP_GRADE_ID:
             try:
                 tree = ast.parse(cell.source)
             except SyntaxError:

@@ -1,7 +1,0 @@
-"""The course's nbgrader plug-ins, one per module, as nbgrader lays out its own preprocessors.
-`course/nbgrader_config.py` puts each into nbgrader's pipelines:
-
-- `guarded_execute.GuardedExecute`: nbgrader's Execute with every kernel guarded (`autograder.defences`);
-- `limit_output_size.LimitOutputSize`: printed output capped in characters, not only in lines;
-- `hide_hidden_tests.HideHiddenTests`: feedback without the hidden tests' code.
-"""
