@@ -9,9 +9,6 @@ from autograder.checks.registry import exercise
 from autograder.checks.train_mode import check_dropout
 from autograder.reference import multihead as ref
 
-PROJECTIONS = ("W_query", "W_key", "W_value")
-
-
 CAUSAL_HINT = (
     "an output moved when only a later token changed: every head must mask the keys j > i, "
     "and heads must be split and merged with view + transpose(1, 2) so that tokens do not mix"
