@@ -12,6 +12,8 @@ import pytest
 from autograder.instructor.nbgrader_process import tool_environment
 from tools.nbgrader_course import cell_scores, completed_release, nbgrader, scratch_course, submit
 
+pytestmark = [pytest.mark.nbgrader, pytest.mark.sandbox, pytest.mark.dask]
+
 ASSIGNMENT = "03_attention"  # the quickest notebook to grade
 
 
@@ -151,6 +153,17 @@ def graded(tmp_path_factory):
     submit(course, "edited_metadata", ASSIGNMENT, with_cell_changed(full, "test_softmax_naive", edit_metadata))
     submit(course, "monkeypatcher", ASSIGNMENT, completed_release(ASSIGNMENT, MONKEYPATCHES))
     submit(course, "vandal", ASSIGNMENT, completed_release(ASSIGNMENT, {"all_context_vectors": vandalism(course)}))
+    deep = copy.deepcopy(full)  # valid Python that Python's parser gives up on: it fails when it runs, nothing more
+    deep.cells.append(nbformat.v4.new_code_cell("total = " + "+".join(["1"] * 5000)))
+    submit(course, "deep_sum", ASSIGNMENT, deep)
+
+    def locked_fake(cells, index):  # a blank answer whose cell the student marked locked, hoping not to be read
+        cells[
+            index
+        ].source = "torch.__dict__['allclose'] = lambda *args, **kwargs: True\ndef softmax_naive(x):\n    return x\n"
+        cells[index].metadata["nbgrader"]["locked"] = True
+
+    submit(course, "locked_fake", ASSIGNMENT, with_cell_changed(full, "softmax_naive", locked_fake))
     result = gpt_course(
         "autograde", ASSIGNMENT, "--course", str(course), "--cell-timeout", "15"
     )  # generous: imports can be slow on a busy machine
@@ -176,11 +189,25 @@ def test_the_class_is_graded_despite_broken_submissions(graded):
         "syntax_error",
         "edited_tests",
         "edited_metadata",
+        "deep_sum",
+        "locked_fake",
     }
-    assert "13 of 14 submissions graded" in result.stdout
-    for student in ("full", "pasted_test_cell", "edited_schema", "other_kernel", "edited_metadata"):
+    assert "15 of 16 submissions graded" in result.stdout
+    for student in ("full", "pasted_test_cell", "edited_schema", "other_kernel", "edited_metadata", "deep_sum"):
         assert outcomes[student]["status"] == "graded"
         assert float(outcomes[student]["score"]) == float(outcomes[student]["max_score"]) > 0, student
+
+
+def test_a_cell_too_deep_for_the_parser_is_flagged_and_costs_nothing_else(graded):
+    """A 5,000-term sum makes Python's parser raise RecursionError: the scan flags it, the class goes on."""
+    _, outcomes, _ = graded
+    assert "could not be read (RecursionError)" in outcomes["deep_sum"]["problems"]
+
+
+def test_a_solution_cell_marked_locked_is_scanned_all_the_same(graded):
+    _, outcomes, _ = graded
+    assert "softmax_naive uses .__dict__" in outcomes["locked_fake"]["problems"]
+    assert float(outcomes["locked_fake"]["score"]) < float(outcomes["locked_fake"]["max_score"])
 
 
 def test_an_unreadable_notebook_is_reported_not_graded(graded):

@@ -85,13 +85,11 @@ def autograde(
     outcomes = [Outcome(student) for student in students]
     released = {path.name: nbformat.read(path, as_version=4) for path in layout.release(assignment).glob("*.ipynb")}
     for outcome in outcomes:
-        path = layout.submitted(outcome.student, assignment)
-        outcome.problems += rename_browser_copy(path, sorted(released))
-        for notebook in sorted(path.glob("*.ipynb")):
-            outcome.problems += repair_notebook(notebook, released.get(notebook.name))
-            if not notebook_problem(notebook):
-                read = nbformat.read(notebook, as_version=4)
-                outcome.problems += [f"{notebook.name}: {finding}" for finding in reaching_code(read)]
+        try:
+            outcome.problems += _repair_and_scan(layout.submitted(outcome.student, assignment), released)
+        except Exception as error:  # whatever one notebook does to the reading of it costs that student only
+            reason = " ".join(f"{type(error).__name__}: {error}".split())[:300]
+            outcome.problems.append(f"for review: could not be repaired and scanned before grading ({reason})")
     # The kernel's own deadline lets nbgrader score what ran; the process is killed only if that fails.
     options = [f"--GuardedExecute.notebook_timeout={notebook_timeout}"]
     options += [f"--Execute.timeout={cell_timeout}"] if cell_timeout else []
@@ -172,6 +170,17 @@ def _autograde_one_at_a_time(
         )
         progress(f"[{done}/{len(students)}] {student}: graded in {time.monotonic() - start:.1f} s")
     return finished
+
+
+def _repair_and_scan(path: Path, released: dict[str, nbformat.NotebookNode]) -> list[str]:
+    """Repair a student's notebooks where they are broken, and flag the code that reaches for grading's machinery."""
+    problems = rename_browser_copy(path, sorted(released))
+    for notebook in sorted(path.glob("*.ipynb")):
+        problems += repair_notebook(notebook, released.get(notebook.name))
+        if not notebook_problem(notebook):
+            read = nbformat.read(notebook, as_version=4)
+            problems += [f"{notebook.name}: {finding}" for finding in reaching_code(read, released.get(notebook.name))]
+    return problems
 
 
 def log_directory(course: Path, assignment: str) -> Path:

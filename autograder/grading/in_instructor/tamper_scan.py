@@ -73,35 +73,52 @@ ATTRIBUTES = {  # attributes that course exercises never need
 DEFINITIONS = {"__torch_function__", "__torch_dispatch__"}  # methods that make an object intercept torch calls
 
 
-def reaching_code(notebook: nbformat.NotebookNode) -> list[str]:
+def reaching_code(notebook: nbformat.NotebookNode, handed_out: nbformat.NotebookNode | None = None) -> list[str]:
     """One line per student cell that changes an imported module's attributes, imports the course's
-    own package, or uses one of NAMES or ATTRIBUTES."""
-    found, imported = [], _imported_names(notebook)
-    for index, cell in enumerate(notebook.cells):
-        if cell.cell_type != "code" or cell.get("metadata", {}).get("nbgrader", {}).get("locked"):
-            continue  # locked cells are put back from the gradebook before grading
+    own package, or uses one of NAMES or ATTRIBUTES.
+
+    Every code cell is read, whatever its metadata says (a student can mark any cell locked): only a cell whose
+    source is that of a locked cell of the ``handed_out`` notebook (the course's own code, which nbgrader puts back
+    anyway) is left out. A cell too deeply nested to read (Python's parser recursion, on a 5,000-term sum, say) is
+    flagged, never raised: one student's notebook cannot stop the scan of the class."""
+    ours = {cell.source for cell in handed_out.cells if _locked(cell)} if handed_out else set()
+    cells = [(index, cell) for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
+    trees, found = {}, []
+    for index, cell in cells:
         try:
-            tree = ast.parse(cell.source)
+            trees[index] = ast.parse(cell.source)
         except SyntaxError:
             continue  # it fails when it runs, and scores zero there
-        findings = sorted(set(_findings(tree, imported)))
+        except (RecursionError, MemoryError, ValueError) as error:  # too deep or too large for the parser
+            found.append(f"for review: {_name(cell, index)} could not be read ({type(error).__name__})")
+    imported = {name for tree in trees.values() for name in _imported_names(tree)}
+    for index, cell in cells:
+        if index not in trees or cell.source in ours:
+            continue
+        try:
+            findings = sorted(set(_findings(trees[index], imported)))
+        except (RecursionError, MemoryError) as error:
+            findings = [f"could not be read ({type(error).__name__})"]
         if findings:
-            name = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", f"cell {index}")
-            found.append(f"for review: {name} {', '.join(findings)}")
+            found.append(f"for review: {_name(cell, index)} {', '.join(findings)}")
     return found
 
 
-def _imported_names(notebook) -> set[str]:
-    names = set()
-    for cell in notebook.cells:
-        try:
-            tree = ast.parse(cell.source) if cell.cell_type == "code" else None
-        except SyntaxError:
-            continue
-        for node in ast.walk(tree) if tree else ():
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
-                names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
-    return names
+def _locked(cell) -> bool:
+    return bool(cell.get("metadata", {}).get("nbgrader", {}).get("locked"))
+
+
+def _name(cell, index: int) -> str:
+    return str(cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", f"cell {index}"))
+
+
+def _imported_names(tree) -> set[str]:
+    return {
+        (alias.asname or alias.name).split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        for alias in node.names
+    }
 
 
 def _findings(tree, imported: set[str]):
