@@ -38,6 +38,7 @@ from nbgrader.preprocessors import (  # noqa: E402
 from autograder.grading.in_nbgrader.guarded_execute import GuardedExecute  # noqa: E402
 from autograder.grading.in_nbgrader.hide_hidden_tests import HideHiddenTests  # noqa: E402
 from autograder.grading.in_nbgrader.limit_output_size import LimitOutputSize  # noqa: E402
+from autograder.grading.in_nbgrader.safe_csv_export import SafeCsvExportPlugin  # noqa: E402
 
 # Execution is guarded: a submission cannot replace what the tests use or write outside its folder
 # (its settings are still Execute's). LimitOutput only counts lines of printed text and tracebacks; LimitOutputSize
@@ -55,3 +56,7 @@ c.Autograde.autograde_preprocessors = [
 
 # Feedback must not show hidden tests: nbgrader's feedback shows them, and their tracebacks quote them.
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+
+# nbgrader's CSV export quotes nothing: a student id with a comma, a carriage return or a leading "=" breaks the
+# file or becomes a formula. The course's exporter writes the same columns, every field quoted and neutralized.
+c.ExportApp.plugin_class = SafeCsvExportPlugin

@@ -17,6 +17,8 @@ from tools.catalogue.notebook_bugs import CLASSIC_BUGS
 from tools.checkout import TREE
 from tools.nbgrader_course import cell_scores, completed_release
 
+pytestmark = [pytest.mark.nbgrader, pytest.mark.sandbox]
+
 POINTS_PER_EXERCISE = 3  # a visible test (1 point) and a hidden one (2 points)
 
 
@@ -248,7 +250,7 @@ def test_collect_from_a_hostile_lms_zip_collects_the_others(tmp_path):
         f"ivy_{ASSIGNMENT}.ipynb": "declares 104,857,600 bytes, more than the cap of 67,108,864",
         f"jo_{ASSIGNMENT}.ipynb": "compressed 1,028 to 1, more than 200 to 1",
         f"kim_{ASSIGNMENT}.ipynb": "damaged or unreadable (Bad CRC-32",
-        f"lee_{ASSIGNMENT}.ipynb?[2J": "not named <student>_<anything>_03_attention.ipynb",
+        f"lee_{ASSIGNMENT}.ipynb\\x1b[2J": "not named <student>_<anything>_03_attention.ipynb",
         f".._{ASSIGNMENT}.ipynb": "not named",
         f"-rf_{ASSIGNMENT}.ipynb": "not named",
     }

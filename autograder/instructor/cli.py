@@ -20,19 +20,22 @@ with one line that says why.
 """
 
 import argparse
-import functools
 import os
 import sys
 from pathlib import Path
 
 from autograder.grading.in_instructor.sandbox import GIB, Limits
+from autograder.grading.untrusted_text import printable
 from autograder.instructor import autograde, build, exchange, feedback, lms_zip, report, selfgrade
 from autograder.instructor.course_layout import CONFIG, CourseLayout
 from autograder.instructor.dask_cluster import SCHEDULER_VARIABLE
 from autograder.instructor.errors import BadArgument, CourseError
 from autograder.instructor.gradebook import gradebook_exists
 
-_progress = functools.partial(print, flush=True)  # a line as each step is done, also when piped into a file
+
+def _progress(line: str) -> None:
+    """A line as each step is done, also when piped into a file; what a student named shows as text, not codes."""
+    print(printable(line), flush=True)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -249,7 +252,9 @@ def _autograde(args) -> None:
     autograde.write_outcomes(outcomes, outcomes_path)
     for outcome in outcomes:
         score = f"{outcome.score:g} / {outcome.max_score:g}" if outcome.score is not None else "-"
-        print(f"{outcome.student:24s} {outcome.status:11s} {score:>12s}  {'; '.join(outcome.problems)}")
+        print(
+            f"{printable(outcome.student):24s} {outcome.status:11s} {score:>12s}  {printable('; '.join(outcome.problems))}"
+        )
     graded = sum(outcome.score is not None for outcome in outcomes)
     print(f"{graded} of {len(outcomes)} submissions graded; outcomes written to {outcomes_path}")
 

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.grading.in_instructor.notebook_repair import unreadable_notebooks
+from autograder.grading.untrusted_text import printable
 from autograder.instructor.course_layout import CourseLayout
 from autograder.instructor.errors import BadArgument, CourseError
 from autograder.instructor.nbgrader_process import run_nbgrader
@@ -92,11 +93,11 @@ def collect_zip(
             if info.is_dir():
                 continue
             if problem := _entry_problem(info, limits):
-                progress(f"skipped {_printable(info.filename)}: {problem}")
+                progress(f"skipped {printable(info.filename, 200)}: {problem}")
             elif owner := _owner(info.filename, notebooks, wrappers):
                 candidates.setdefault(owner, []).append(_Candidate(index, info, *owner))
             else:
-                progress(f"skipped {_printable(info.filename)}: not named {expected}")
+                progress(f"skipped {printable(info.filename, 200)}: not named {expected}")
         archive_directory = Path(downloaded) / assignment / "archive"
         archive_directory.mkdir(parents=True)
         students, total = set(), 0
@@ -109,15 +110,15 @@ def collect_zip(
                     target = archive_directory / f"{student}_{notebook}"
                     problem, size = _extract(archive, candidate.info, target, limits)
                 if problem:
-                    progress(f"skipped {_printable(candidate.info.filename)}: {problem}")
+                    progress(f"skipped {printable(candidate.info.filename, 200)}: {problem}")
                     continue
                 total += size
                 students.add(student)
                 for older in found[rank + 1 :]:
                     why = "newer" if candidate.info.date_time > older.info.date_time else "as old, later in the zip"
                     progress(
-                        f"skipped {_printable(older.info.filename)}: {_printable(student)}'s {notebook} is taken "
-                        f"from {_printable(candidate.info.filename)} ({why})"
+                        f"skipped {printable(older.info.filename, 200)}: {printable(student)}'s {notebook} is taken "
+                        f"from {printable(candidate.info.filename, 200)} ({why})"
                     )
                 break
         if not students:
@@ -134,12 +135,12 @@ def collect_zip(
     for student in sorted(students):
         submitted = layout.submitted(student, assignment)
         if not submitted.is_dir():
-            progress(f"{_printable(student)}: nbgrader zip_collect did not collect the submission")
+            progress(f"{printable(student)}: nbgrader zip_collect did not collect the submission")
             continue
         collected.append(student)
-        progress(f"collected {_printable(student)}: {submitted}")
+        progress(f"collected {printable(student)}: {submitted}")
         for problem in unreadable_notebooks(submitted):
-            progress(f"{_printable(student)}: {problem}; autograde will report it")
+            progress(f"{printable(student)}: {problem}; autograde will report it")
     if not collected:
         raise CourseError(f"nbgrader zip_collect collected no submission from {zip_path}")
     return collected
@@ -219,15 +220,9 @@ def _extract(
         return str(skip), 0
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, ValueError, RuntimeError) as error:
         target.unlink(missing_ok=True)
-        return f"damaged or unreadable ({_printable(str(error))})", 0
+        return f"damaged or unreadable ({printable(str(error), 200)})", 0
     return None, size
 
 
 class _Skip(Exception):
     pass
-
-
-def _printable(text: str, limit: int = 200) -> str:
-    """``text`` safe to print on one line: control characters shown as ?, at most ``limit`` characters."""
-    text = "".join("?" if unicodedata.category(char).startswith("C") else char for char in text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"

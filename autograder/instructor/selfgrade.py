@@ -20,6 +20,7 @@ import nbformat
 from nbgrader.api import MissingEntry
 
 from autograder.grading.protocol import HIDDEN_PREFIX, VISIBLE_PREFIX
+from autograder.grading.untrusted_text import printable, printable_lines
 from autograder.instructor import autograde
 from autograder.instructor.build import CourseTree
 from autograder.instructor.course_layout import CONFIG, scratch_course
@@ -157,11 +158,11 @@ def format_report(result: SelfGrade) -> str:
     if result.failures:
         lines += ["", "What failed:"]
         for grade_id, message in result.failures:
-            first, *rest = message.splitlines() or [""]
+            first, *rest = printable_lines(message).splitlines() or [""]
             lines.append(f"- {grade_id}: {first}")
             lines += [f"    {line}" for line in rest]
     if result.problems:
-        lines += ["", "Notes:", *_bullets(result.problems)]
+        lines += ["", "Notes:", *_bullets([printable(problem) for problem in result.problems])]
     lines += ["", f"Total: {result.score:g} / {result.max_score:g}"]
     return "\n".join(lines)
 

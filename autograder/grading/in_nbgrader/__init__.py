@@ -3,5 +3,6 @@ into nbgrader's pipelines:
 
 - `guarded_execute.GuardedExecute`: nbgrader's Execute with every kernel guarded (`autograder.grading.in_kernel`);
 - `limit_output_size.LimitOutputSize`: printed output capped in characters, not only in lines;
-- `hide_hidden_tests.HideHiddenTests`: feedback without the hidden tests' code.
+- `hide_hidden_tests.HideHiddenTests`: feedback without the hidden tests' code;
+- `safe_csv_export.SafeCsvExportPlugin`: `nbgrader export` with every field quoted and neutralized.
 """
