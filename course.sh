@@ -4,7 +4,9 @@
 #   ./course.sh lab [--headless] [--solutions] [--instructor] [--notebook-dir=DIR]
 #                                  start JupyterLab on your copy of the assignments (or on the solutions),
 #                                  with nbgrader's student tools (--instructor: all of nbgrader's tools)
-#   ./course.sh test [pytest args] run the whole test suite (what CI runs)
+#   ./course.sh test [--fast] [pytest args]
+#                                  run the whole test suite (what CI runs); --fast: only the tests that need
+#                                  no nbgrader, sandbox, browser, notebook run, PostgreSQL or Dask (under a minute)
 #   ./course.sh build [NN_name...] regenerate course/release and solutions from course/source
 #   ./course.sh book [--out DIR]   write the executed solutions as a static website (default build/book)
 #   ./course.sh selfgrade NN_name [NOTEBOOK] [--no-sandbox]
@@ -90,11 +92,20 @@ case $command in
     # One torch thread per process: two workers fill two cores, and two threads fighting over one
     # busy core made training several times slower. Solutions are built with the same setting, so
     # nbval compares outputs computed the same way.
+    # --fast deselects the markers of tests that need more than Python (pyproject.toml lists them).
     test) setup; export PATH="$PWD/$VENV/bin:$PATH" OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} COURSE_SETUP_DONE=1
-          exec "$VENV/bin/python" -m pytest -n 2 --dist=loadfile "$@" ;;
+          args=()
+          for arg in "$@"; do
+              if [[ $arg == --fast ]]; then
+                  args=(-m "not nbgrader and not sandbox and not browser and not notebooks and not postgres and not dask and not registry" "${args[@]}")
+              else
+                  args+=("$arg")
+              fi
+          done
+          exec "$VENV/bin/python" -m pytest -n 2 --dist=loadfile "${args[@]}" ;;
     book) setup; exec "$VENV/bin/python" -m autograder.instructor.book "$@" ;;
     build) setup; OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} exec "$VENV/bin/gpt-course" build "$@" ;;
     selfgrade) setup; root=$PWD; gpt_course="$(cd "$VENV/bin" && pwd)/gpt-course"; cd "$CALLER_DIR"
                OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} exec "$gpt_course" selfgrade --root "$root" "$@" ;;
-    *) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; [[ $command == help ]] ;;
+    *) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; [[ $command == help ]] ;;
 esac

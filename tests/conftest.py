@@ -1,5 +1,20 @@
 """Hooks of the test suite. Helpers that tests share live in tests/support/ and tools/, not here."""
 
+from pathlib import Path
+
+import pytest
+
+SOLUTIONS = Path(__file__).resolve().parents[1] / "solutions"
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
+def pytest_collection_modifyitems(items):
+    """nbval's cells of the executed solutions run the course's notebooks: marked ``notebooks``, like the tests
+    that do (a test module carries its markers itself, as ``pytestmark``)."""
+    for item in items:
+        if item.path.is_relative_to(SOLUTIONS):
+            item.add_marker(pytest.mark.notebooks)
+
 
 def pytest_terminal_summary(terminalreporter):
     """Totals of the mutation catalogue (tests/test_check_catalogue.py), when it ran."""

@@ -76,6 +76,7 @@ return {
 """
 
 
+@pytest.mark.browser
 @pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason="needs Debian's chromium and chromium-driver")
 def test_a_page_shows_its_figures_and_formulas_in_chromium(book, tmp_path):
     from selenium.webdriver.support.ui import WebDriverWait

@@ -29,9 +29,12 @@ TOKEN = "course-browser-test"
 NEWS_PROMPT = "official Jupyter news"  # "Would you like to get notified about official Jupyter news?"
 INSTRUCTOR_TOOLS = ("Formgrader", "Course List")
 
-pytestmark = pytest.mark.skipif(
-    not (CHROMIUM and CHROMEDRIVER), reason="needs Debian's chromium and chromium-driver (.ci/run installs them)"
-)
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not (CHROMIUM and CHROMEDRIVER), reason="needs Debian's chromium and chromium-driver (.ci/run installs them)"
+    ),
+]
 
 
 @pytest.fixture(scope="module")

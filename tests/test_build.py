@@ -24,6 +24,7 @@ def test_source_is_committed_normalized(assignment):
     )
 
 
+@pytest.mark.nbgrader  # generates each release with nbgrader
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_release_is_current(assignment):
     committed = TREE.release_path(assignment).read_text()

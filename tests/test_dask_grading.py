@@ -23,6 +23,8 @@ from tools.catalogue.notebook_bugs import CLASSIC_BUGS
 from tools.checkout import TREE
 from tools.nbgrader_course import cell_scores, completed_release, exported_grades, scratch_course, submit
 
+pytestmark = [pytest.mark.nbgrader, pytest.mark.sandbox, pytest.mark.dask]
+
 ASSIGNMENT = "03_attention"  # the quickest notebook to grade
 STUDENTS = ("full", "blank", "buggy", "not_json")
 RUNS = ("local", "cluster")

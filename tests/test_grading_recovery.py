@@ -10,6 +10,8 @@ import pytest
 from autograder.instructor import autograde
 from tools.nbgrader_course import cell_scores, completed_release, scratch_course, submit
 
+pytestmark = [pytest.mark.nbgrader, pytest.mark.sandbox]
+
 ASSIGNMENT = "03_attention"
 WRONG = "def softmax_naive(x):\n    return x\n\n"  # fails test_softmax_naive and hidden_softmax_naive
 FAKE_PASS = "print('✔ softmax_naive: passed (2 cases)')"  # what a rewritten test cell would print instead

@@ -11,6 +11,8 @@ from autograder.grading.in_instructor.sandbox import Limits
 from autograder.instructor.nbgrader_process import PHASES, autograde_student, log_records, nbgrader
 from tools.nbgrader_course import cell_scores, completed_release, scratch_course, submit
 
+pytestmark = [pytest.mark.nbgrader, pytest.mark.sandbox]
+
 ASSIGNMENT = "03_attention"
 
 

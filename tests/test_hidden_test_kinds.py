@@ -10,6 +10,8 @@ import pytest
 
 from tools.nbgrader_course import autograded_cell_text, cell_scores, completed_release, nbgrader, scratch_course, submit
 
+pytestmark = [pytest.mark.nbgrader]
+
 MHA_INIT = """class MultiHeadAttention(nn.Module):
     def __init__(self, d_in, d_out, context_length, dropout, num_heads, qkv_bias=False):
         super().__init__()

@@ -1,11 +1,14 @@
 """The effect of each deliberate change to nbgrader's defaults, on a real autograde run."""
 
 import nbformat
+import pytest
 from traitlets.config import Config
 
 from autograder.instructor import build
 from tools.checkout import TREE
 from tools.nbgrader_course import cell_scores, nbgrader, submit
+
+pytestmark = [pytest.mark.nbgrader]
 
 TESTS = {
     "warns": "import sys, warnings\nwarnings.warn('a deprecation the student cannot fix')\n"

@@ -16,6 +16,8 @@ from tools.nbgrader_course import (
     submit,
 )
 
+pytestmark = [pytest.mark.nbgrader]
+
 ASSIGNMENTS = TREE.assignments()
 
 

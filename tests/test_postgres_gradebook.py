@@ -12,7 +12,13 @@ from tools.catalogue.notebook_bugs import CLASSIC_BUGS
 from tools.nbgrader_course import cell_scores, completed_release, exported_grades
 
 STUDENTS = ("full", "buggy")
-pytestmark = pytest.mark.skipif(bool(unavailable()), reason=unavailable() or "")
+pytestmark = [
+    pytest.mark.nbgrader,
+    pytest.mark.sandbox,
+    pytest.mark.dask,
+    pytest.mark.postgres,
+    pytest.mark.skipif(bool(unavailable()), reason=unavailable() or ""),
+]
 
 
 @pytest.fixture(scope="module")

@@ -39,6 +39,8 @@ COURSE_PYTHON = re.search(r'^SUPPORTED_PYTHON=">=([0-9.]+),', (TREE.root / "cour
 PLATFORM = ["--platform", "manylinux_2_28_x86_64", "--platform", "manylinux2014_x86_64"]
 PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--timeout", "30", "--retries", "2"]
 
+pytestmark = [pytest.mark.registry]
+
 
 def index_url() -> str:
     """The index pip uses here (its configuration or PIP_INDEX_URL), PyPI by default."""

@@ -44,7 +44,11 @@ SECRET = f"bystander-comment-{uuid.uuid4().hex}"
 MARKER = f"gpt-course-probe-{uuid.uuid4().hex}"  # in the argv of every process a probe leaves behind
 NBGRADER_WRITES = ("gradebook.db", "autograded", "feedback", "reports", ".nbgrader.log")
 
-pytestmark = pytest.mark.skipif(bool(sandbox.available()), reason=str(sandbox.available()))
+pytestmark = [
+    pytest.mark.nbgrader,
+    pytest.mark.sandbox,
+    pytest.mark.skipif(bool(sandbox.available()), reason=str(sandbox.available())),
+]
 
 # Starts a program without an audit event, so past the guard's refusal of subprocess and os.posix_spawn.
 SPAWN = """

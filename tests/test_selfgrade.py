@@ -16,6 +16,8 @@ from tools.catalogue.notebook_bugs import CLASSIC_BUGS
 from tools.checkout import TREE
 from tools.nbgrader_course import completed_release
 
+pytestmark = [pytest.mark.nbgrader, pytest.mark.sandbox]
+
 ASSIGNMENT = "03_attention"  # the quickest notebook to grade
 ROW = re.compile(r"^(\w+)\s+(\S+ / \S+|-)\s+(\S+ / \S+|-)\s+(\S+ / \S+)$", re.M)
 FAILED = re.compile(r"^- (\w+): ", re.M)
