@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+from distributed.security import Security
 from nbgrader.api import MissingEntry
 
 from autograder.grading.in_instructor import sandbox
@@ -56,6 +57,7 @@ def autograde(
     cell_timeout: int | None = None,
     workers: int = 1,
     scheduler: str | None = None,
+    scheduler_security: Security | None = None,
     sandboxed: bool = True,
     max_processes: int = Limits.max_processes,
     disk_gb: float = Limits.disk_bytes / GIB,
@@ -108,6 +110,7 @@ def autograde(
             students,
             workers=workers,
             scheduler=scheduler,
+            scheduler_security=scheduler_security,
             options=options,
             progress=progress,
             logs=logs,

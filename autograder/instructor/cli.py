@@ -28,7 +28,7 @@ from autograder.grading.in_instructor.sandbox import GIB, Limits
 from autograder.grading.untrusted_text import printable
 from autograder.instructor import autograde, build, exchange, feedback, lms_zip, report, selfgrade
 from autograder.instructor.course_layout import CONFIG, CourseLayout
-from autograder.instructor.dask_cluster import SCHEDULER_VARIABLE
+from autograder.instructor.dask_cluster import SCHEDULER_VARIABLE, scheduler_security
 from autograder.instructor.errors import BadArgument, CourseError
 from autograder.instructor.gradebook import gradebook_exists
 
@@ -124,8 +124,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     parallel.add_argument(
         "--scheduler",
-        help=f"grade on the Dask cluster whose scheduler is at this address, e.g. tcp://10.0.0.5:8786 (default: "
+        help=f"grade on the Dask cluster whose scheduler is at this address, e.g. tls://10.0.0.5:8786 (default: "
         f"${SCHEDULER_VARIABLE} when set and --workers is not given)",
+    )
+    for option, what in (
+        ("--tls-ca-file", "the certificate authority the cluster's scheduler and workers trust"),
+        ("--tls-cert", "the instructor's certificate, signed by that authority"),
+        ("--tls-key", "the instructor's private key"),
+    ):
+        command.add_argument(option, type=Path, help=f"with a tls:// --scheduler: {what} (as dask scheduler takes it)")
+    command.add_argument(
+        "--insecure",
+        action="store_true",
+        help="allow a plain tcp:// scheduler that is not on this machine (anyone who reaches it runs code as you)",
     )
     command.set_defaults(run=_autograde)
 
@@ -234,6 +245,11 @@ def _collect(args) -> None:
 
 def _autograde(args) -> None:
     _check_course(args)
+    # the command line wins over the environment: --workers N grades on this machine
+    scheduler = args.scheduler or (None if args.workers else os.environ.get(SCHEDULER_VARIABLE) or None)
+    security = scheduler and scheduler_security(
+        scheduler, ca_file=args.tls_ca_file, cert=args.tls_cert, key=args.tls_key, insecure=args.insecure
+    )
     outcomes = autograde.autograde(
         args.course,
         args.assignment,
@@ -241,8 +257,8 @@ def _autograde(args) -> None:
         cell_timeout=args.cell_timeout,
         memory_gb=args.memory_gb,
         workers=args.workers or 1,
-        # the command line wins over the environment: --workers N grades on this machine
-        scheduler=args.scheduler or (None if args.workers else os.environ.get(SCHEDULER_VARIABLE) or None),
+        scheduler=scheduler,
+        scheduler_security=security or None,
         sandboxed=not args.no_sandbox,
         max_processes=args.processes,
         disk_gb=args.disk_gb,

@@ -4,15 +4,19 @@ dask-jobqueue on Slurm, dask-kubernetes). What runs on it is `grading_task`; whi
 """
 
 import contextlib
+import ipaddress
 import multiprocessing
 import shutil
 import sys
+import urllib.parse
 import urllib.request
 import warnings
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import dask
 import distributed
+from distributed.security import Security
 
 from autograder.grading.in_instructor import sandbox
 from autograder.instructor.errors import BadArgument
@@ -24,16 +28,59 @@ SCHEDULER_VARIABLE = "GPT_COURSE_SCHEDULER"  # the Dask scheduler's address, whe
 warnings.filterwarnings("ignore", r"'[\w.]+' found in sys.modules after import of package", RuntimeWarning, "runpy")
 
 
+def scheduler_security(
+    address: str, *, ca_file: Path | None, cert: Path | None, key: Path | None, insecure: bool
+) -> Security | None:
+    """The TLS settings to reach the scheduler at ``address`` with (None: plain TCP), or BadArgument.
+
+    A cluster started as ``dask scheduler --tls-ca-file … --tls-cert … --tls-key …`` (a ``tls://`` address) is
+    reached with the instructor's certificate signed by that authority. Plain TCP authenticates nobody: whoever can
+    reach the port can run code on the scheduler, in the instructor's name. It is taken on loopback (this machine's
+    accounts: the README says so) or where ``insecure`` says the network is the instructor's alone."""
+    files = {"--tls-ca-file": ca_file, "--tls-cert": cert, "--tls-key": key}
+    if any(files.values()):
+        if missing := [option for option, path in files.items() if path is None]:
+            raise BadArgument(f"TLS to the Dask scheduler needs {', '.join(missing)} too")
+        if unreadable := [str(path) for path in files.values() if not path.is_file()]:
+            raise BadArgument(f"no such TLS file: {', '.join(unreadable)}")
+        if not address.startswith("tls://"):
+            raise BadArgument(f"TLS files were given, but the scheduler's address {address!r} is not tls://")
+        return Security(
+            tls_ca_file=str(ca_file), tls_client_cert=str(cert), tls_client_key=str(key), require_encryption=True
+        )
+    if address.startswith("tls://"):
+        raise BadArgument(f"{address} is a TLS scheduler: give --tls-ca-file, --tls-cert and --tls-key")
+    host = urllib.parse.urlsplit(address if "://" in address else f"tcp://{address}").hostname or ""
+    if not insecure and not _loopback(host):
+        raise BadArgument(
+            f"refusing plain TCP to the Dask scheduler at {address}: anyone who reaches it can run code as you; "
+            "start it with TLS (dask scheduler --tls-ca-file, --tls-cert, --tls-key) and pass the same options, "
+            "or say --insecure on a network that is yours alone"
+        )
+    return None
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
 @contextlib.contextmanager
 def cluster_client(
-    workers: int, scheduler: str | None, progress: Callable[[str], None]
+    workers: int, scheduler: str | None, progress: Callable[[str], None], security: Security | None = None
 ) -> Iterator[distributed.Client]:
-    """A client of the cluster at ``scheduler``, else of a LocalCluster of ``workers`` single-threaded processes.
+    """A client of the cluster at ``scheduler`` (with ``security``, :func:`scheduler_security`), else of a
+    LocalCluster of ``workers`` single-threaded processes.
 
-    The LocalCluster listens on loopback only and runs no dashboard: that needs bokeh, which the course does not
-    install, and would open a port on the instructor's machine for every run. A cluster's own dashboard is
-    printed when its page answers."""
+    The LocalCluster listens on loopback only, and with TLS and a certificate authority made for this run alone
+    (`distributed.security.Security.temporary`, held in this process's memory and handed to its workers): no other
+    account on the machine can connect to it and run code as the instructor. It runs no dashboard: that needs
+    bokeh, which the course does not install, and would open a port on the instructor's machine for every run. A
+    cluster's own dashboard is printed when its page answers."""
     if scheduler is None:
+        security = Security.temporary()
         with (
             dask.config.set({"distributed.worker.multiprocessing-method": _start_method()}),  # also for restarts
             distributed.LocalCluster(
@@ -44,13 +91,14 @@ def cluster_client(
                 dashboard_address=None,
                 scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},  # its health page: any free port, not 8787
                 preload=[__name__],  # for dask_teardown
+                security=security,
             ) as cluster,
-            distributed.Client(cluster) as client,
+            distributed.Client(cluster, security=security) as client,
         ):
             yield client
         return
     try:
-        client = distributed.Client(scheduler)
+        client = distributed.Client(scheduler, security=security)
     except (OSError, ValueError, TypeError) as error:  # unreachable, or not an address
         raise BadArgument(f"cannot reach the Dask scheduler at {scheduler!r}: {error}") from None
     with client:

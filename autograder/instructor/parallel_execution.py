@@ -28,6 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import distributed
+from distributed.security import Security
 from tqdm import tqdm
 
 from autograder.grading.in_instructor.sandbox import Limits
@@ -49,6 +50,7 @@ def execute_and_score(
     *,
     workers: int = 1,
     scheduler: str | None = None,
+    scheduler_security: Security | None = None,
     options: list[str],
     limits: Limits,
     sandboxed: bool,
@@ -66,7 +68,9 @@ def execute_and_score(
     url, layout = gradebook_url(course), CourseLayout(course)
     with contextlib.ExitStack() as stack:
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gpt-course-workers-")))
-        client = stack.enter_context(cluster_client(min(workers, len(students)), scheduler, progress))  # none idle
+        client = stack.enter_context(
+            cluster_client(min(workers, len(students)), scheduler, progress, scheduler_security)
+        )  # none idle
         refuse_other_workers(client, sandboxed=sandboxed)
         files = AssignmentFiles(
             assignment=assignment,
