@@ -7,9 +7,11 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tomllib
 import zipfile
 
 import pytest
+import setuptools
 
 from tools.checkout import TREE
 
@@ -52,9 +54,18 @@ def test_the_wheel_holds_every_data_file_and_the_license(wheel):
         (metadata,) = (name for name in names if name.endswith(".dist-info/METADATA"))
         fields = archive.read(metadata).decode()
     assert [name for name in data if name not in names] == []
-    assert not any(name.startswith(("tests/", "benchmarks/", "course/", "solutions/")) for name in names)
+    assert not any(name.startswith(("tests/", "tools/", "benchmarks/", "course/", "solutions/")) for name in names)
     assert "License-Expression: MIT" in fields.splitlines()
     assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names)
+
+
+def test_the_checkouts_own_packages_stay_out_of_the_wheel():
+    """The wheel above is built from a copy of autograder/ alone; here pyproject.toml's package discovery, run on the
+    checkout itself, finds autograder's packages and none of tools/, tests/ or benchmarks/ (importable from the root)."""
+    found = tomllib.loads((TREE.root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    packages = setuptools.find_namespace_packages(where=TREE.root, include=found["include"])
+    assert "autograder.grading.in_nbgrader" in packages
+    assert {name.split(".")[0] for name in packages} == {"autograder"}, packages
 
 
 def test_the_installed_wheel_loads_the_stories_without_a_checkout(wheel, tmp_path):
