@@ -5,8 +5,8 @@
 #                                  start JupyterLab on your copy of the assignments (or on the solutions),
 #                                  with nbgrader's student tools (--instructor: all of nbgrader's tools)
 #   ./course.sh test [--fast] [pytest args]
-#                                  run the whole test suite (what CI runs); --fast: only the tests that need
-#                                  no nbgrader, sandbox, browser, notebook run, PostgreSQL or Dask (under a minute)
+#                                  run the whole test suite (what CI runs); --fast: only the tests that need no
+#                                  nbgrader, sandbox, browser, notebook run, PostgreSQL, Dask or registry (35 s)
 #   ./course.sh build [NN_name...] regenerate course/release and solutions from course/source
 #   ./course.sh book [--out DIR]   write the executed solutions as a static website (default build/book)
 #   ./course.sh selfgrade NN_name [NOTEBOOK] [--no-sandbox]
