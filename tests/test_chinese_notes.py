@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from autograder.instructor import build
+from autograder.instructor import build, glossary
 from tools.checkout import TREE
 
 ASSIGNMENTS = TREE.assignments()
@@ -38,7 +38,7 @@ def test_the_summary_ends_with_further_reading_in_both_languages(assignment):
         rows = [line for line in reading[1].splitlines() if line.startswith("| ")][1:]
         assert len(rows) >= 3
         for row in rows:
-            english, chinese = build.table_cells(row)
+            english, chinese = glossary.table_cells(row)
             assert english and CJK.search(chinese), row
         assert "http" not in reading[1], "plain references: nothing to follow or download"
 
@@ -48,6 +48,6 @@ def test_the_first_notebook_maps_the_course():
     course_map = next(c.source for c in cells if c.cell_type == "markdown" and c.source.startswith("## The course map"))
     steps = ["拆词", "发身份证", "聊天室里讨论上下文", "用最后一个词的身份证去词库匹配", "生成下一个词，循环往复"]
     assert " → ".join(steps) in course_map
-    rows = [build.table_cells(line) for line in course_map.splitlines() if line.startswith("| ")][1:]
+    rows = [glossary.table_cells(line) for line in course_map.splitlines() if line.startswith("| ")][1:]
     assert [row[1] for row in rows] == steps
     assert all(re.search(r"\b0[1-7]\b", row[-1]) for row in rows), "each step names the notebooks that build it"

@@ -74,7 +74,7 @@ def other_names(text: str) -> list[str]:
             if term and before and CJK.match(before[-1]) and not before.endswith(term.chinese):
                 wrong.append(f"…{before[-8:]}（{inside}） instead of {term.chinese}（{inside}）")
         if line.lstrip().startswith("|"):
-            cells = build.table_cells(line.strip())
+            cells = glossary.table_cells(line.strip())
             term = BY_ENGLISH.get(plain(cells[0]).lower())
             if term and len(cells) > 1 and CJK.search(cells[1]) and plain(cells[1]) != term.chinese:
                 wrong.append(f"| {cells[0]} | {cells[1]} | instead of {term.chinese}")
@@ -115,7 +115,7 @@ def test_the_glossary_table_is_what_the_file_gives(assignment):
         assert cells[0].source == glossary.glossary_cell_source(TERMS, assignment), (
             "stale glossary: run ./course.sh build"
         )
-        rows = [build.table_cells(line) for line in cells[0].source.splitlines() if line.startswith("|")][2:]
+        rows = [glossary.table_cells(line) for line in cells[0].source.splitlines() if line.startswith("|")][2:]
         assert [tuple(row) for row in rows] == expected
 
 

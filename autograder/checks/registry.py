@@ -13,7 +13,7 @@ An exercise is declared by its visible check, and its hidden check is attached t
 The function's name is the exercise's name, and it is the only place that name is written in the
 checks: it is the grade id of the notebook's solution cell, the name of the reference solution
 (marked with ``@reference`` in `autograder.reference`), the name the failure messages show, and the
-key of the exercise's rows in ``tests/catalogue/``. ``tests/test_registry.py`` checks that all of
+key of the exercise's rows in ``tools/catalogue/``. ``tests/test_registry.py`` checks that all of
 these agree. The declared functions are what the notebooks' test cells call,
 ``check.attention_scores(attention_scores)`` and ``check.attention_scores_hidden(attention_scores,
 seed=…)``: each opens a :class:`Check`, refuses the reference itself, seeds PyTorch's global random
