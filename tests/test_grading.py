@@ -354,10 +354,10 @@ def test_class_report(graded):
     assert (course / "reports" / "scores.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with open(course / "reports" / "pass_rates.csv", newline="") as file:
         rates = {row["test"]: float(row["pass_rate"]) for row in csv.DictReader(file)}
-    # 14 submissions; not_json, endless_loop, fake_passes, monkeypatcher, syntax_error and edited_tests fail
-    # softmax_naive's visible test
-    assert rates["test_softmax_naive"] == pytest.approx(8 / 14, abs=1e-3)
-    assert rates["test_attention_scores"] == pytest.approx(13 / 14, abs=1e-3)
+    # 16 submissions; not_json, endless_loop, fake_passes, monkeypatcher, syntax_error, edited_tests and locked_fake
+    # fail softmax_naive's visible test
+    assert rates["test_softmax_naive"] == pytest.approx(9 / 16, abs=1e-3)
+    assert rates["test_attention_scores"] == pytest.approx(15 / 16, abs=1e-3)
     with open(course / "reports" / "flagged.csv", newline="") as file:
         flagged = {row["student"]: row["problems"] for row in csv.DictReader(file)}
     assert set(flagged) == {
@@ -368,6 +368,8 @@ def test_class_report(graded):
         "memory_bomb",
         "monkeypatcher",
         "vandal",
+        "deep_sum",
+        "locked_fake",
     }
     assert "a cell hit the time limit in test_softmax_naive" in flagged["endless_loop"]
     assert "a cell ran out of memory in softmax_stable" in flagged["memory_bomb"]
