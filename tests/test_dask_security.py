@@ -3,13 +3,20 @@ made for the run, and `--scheduler` takes a real cluster's TLS files or refuses 
 
 import os
 import pwd
+import shutil
+import stat
 import subprocess
 import sys
 import sysconfig
+import tempfile
+from collections.abc import Iterator
+from importlib import metadata
 from pathlib import Path
 
 import distributed
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from autograder.instructor.dask_cluster import cluster_client, scheduler_security
 from autograder.instructor.errors import BadArgument
@@ -34,7 +41,44 @@ def intruder() -> pwd.struct_passwd:
         return pwd.getpwnam(INTRUDER)
 
 
-def as_intruder(account: pwd.struct_passwd, code: str, *args: str) -> subprocess.CompletedProcess:
+@pytest.fixture(scope="module")
+def packages() -> Iterator[str]:
+    """Where the intruder finds distributed: the course environment's packages where any account may read them (a
+    checkout under /work), else a world-readable copy of distributed and what it needs (a checkout under /root)."""
+    purelib = Path(sysconfig.get_path("purelib"))
+    if all(folder.stat().st_mode & stat.S_IXOTH for folder in [purelib, *purelib.parents]):
+        yield str(purelib)
+        return
+    copy = Path(tempfile.mkdtemp(prefix="gpt-course-intruder-"))
+    try:
+        for name in _closure("distributed"):
+            for file in metadata.distribution(name).files or []:
+                source = Path(file.locate())
+                if source.is_file() and source.is_relative_to(purelib):
+                    (copy / file).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy(source, copy / file)
+        for path in [copy, *copy.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        yield str(copy)
+    finally:
+        shutil.rmtree(copy, ignore_errors=True)
+
+
+def _closure(name: str) -> set[str]:
+    """``name`` and every distribution it requires here, markers evaluated."""
+    found, todo = set(), [name]
+    while todo:
+        name = canonicalize_name(todo.pop())
+        if name not in found:
+            found.add(name)
+            for line in metadata.distribution(name).requires or []:
+                requirement = Requirement(line)
+                if not requirement.marker or requirement.marker.evaluate({"extra": ""}):
+                    todo.append(requirement.name)
+    return found
+
+
+def as_intruder(account: pwd.struct_passwd, packages: str, code: str, *args: str) -> subprocess.CompletedProcess:
     """Python ``code`` run by another account, with the course's packages but no keys of ours."""
     if not SYSTEM_PYTHON.is_file():
         pytest.skip(f"no {SYSTEM_PYTHON} for a second account to run")
@@ -43,7 +87,7 @@ def as_intruder(account: pwd.struct_passwd, code: str, *args: str) -> subprocess
         user=account.pw_uid,
         group=account.pw_gid,
         extra_groups=[],
-        env={"PATH": "/usr/bin:/bin", "HOME": "/tmp", "PYTHONPATH": sysconfig.get_path("purelib")},
+        env={"PATH": "/usr/bin:/bin", "HOME": "/tmp", "PYTHONPATH": packages},
         cwd="/tmp",
         capture_output=True,
         text=True,
@@ -51,21 +95,23 @@ def as_intruder(account: pwd.struct_passwd, code: str, *args: str) -> subprocess
     )
 
 
-def test_another_account_cannot_join_the_local_cluster(intruder):
+def test_another_account_cannot_join_the_local_cluster(intruder, packages):
     with cluster_client(1, None, print) as client:
         address = client.scheduler.address
         assert address.startswith("tls://127.0.0.1:"), address
         assert client.submit(sum, [1, 2], pure=False).result() == 3  # the instructor's own client works
-        attempts = [as_intruder(intruder, CONNECT, url) for url in (address, address.replace("tls://", "tcp://"))]
+        attempts = [
+            as_intruder(intruder, packages, CONNECT, url) for url in (address, address.replace("tls://", "tcp://"))
+        ]
     for attempt in attempts:
         assert attempt.returncode != 0 and "connected" not in attempt.stdout, (attempt.stdout, attempt.stderr[-500:])
         assert "Error" in attempt.stderr, attempt.stderr[-500:]  # refused by the cluster, not a broken interpreter
 
 
-def test_the_intruder_gets_into_a_cluster_without_tls(intruder):
+def test_the_intruder_gets_into_a_cluster_without_tls(intruder, packages):
     """The control: a LocalCluster on loopback with plain TCP, as `--workers N` was, lets the same account in."""
     with distributed.LocalCluster(n_workers=0, host="127.0.0.1", dashboard_address=None) as cluster:
-        attempt = as_intruder(intruder, CONNECT, cluster.scheduler_address)
+        attempt = as_intruder(intruder, packages, CONNECT, cluster.scheduler_address)
     assert attempt.stdout.strip() == "connected", attempt.stderr[-500:]
 
 
