@@ -6,10 +6,10 @@ import subprocess
 from pathlib import Path
 
 import nbformat
-from nbgrader.api import Gradebook
 
 from autograder.instructor import build, nbgrader_process
-from autograder.instructor.gradebook import gradebook_url
+from autograder.instructor.course_layout import CONFIG, CourseLayout
+from autograder.instructor.gradebook import open_gradebook
 from tools.checkout import TREE
 
 
@@ -21,10 +21,12 @@ def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def scratch_course(root: Path, assignments: list[str]) -> Path:
-    """A course directory with the real config and sources, and the assignments generated."""
-    shutil.copy(TREE.course / "nbgrader_config.py", root)
+    """A course directory in ``root`` (kept for a test module's fixtures) with the real config and sources, and the
+    assignments generated; its folders are where nbgrader puts them (`autograder.instructor.course_layout`)."""
+    shutil.copy(TREE.course / CONFIG, root)
+    layout = CourseLayout(root)
     for assignment in assignments:
-        shutil.copytree(TREE.course / "source" / assignment, root / "source" / assignment)
+        shutil.copytree(TREE.layout.source(assignment), layout.source(assignment))
         nbgrader(root, "generate_assignment", assignment, "--force")
     return root
 
@@ -48,12 +50,12 @@ def completed_release(assignment: str, replacements: dict[str, str] | None = Non
 
 
 def submit(course: Path, student: str, assignment: str, notebook: nbformat.NotebookNode) -> None:
-    build.write(notebook, course / "submitted" / student / assignment / f"{assignment}.ipynb")
+    build.write(notebook, CourseLayout(course).submitted(student, assignment) / f"{assignment}.ipynb")
 
 
 def cell_scores(course: Path, assignment: str, student: str) -> dict[str, float]:
     """Points per graded cell (grade id -> score) from the gradebook."""
-    with Gradebook(gradebook_url(course)) as gradebook:
+    with open_gradebook(course) as gradebook:
         submission = gradebook.find_submission(assignment, student)
         return {grade.name: grade.score for notebook in submission.notebooks for grade in notebook.grades}
 
@@ -70,6 +72,6 @@ def exported_grades(course: Path) -> dict[tuple[str, str], tuple[float, float]]:
 
 def autograded_cell_text(course: Path, student: str, assignment: str, grade_id: str) -> str:
     """Everything the autograded notebook shows for one cell: its outputs as text."""
-    notebook = build.read(course / "autograded" / student / assignment / f"{assignment}.ipynb")
+    notebook = build.read(CourseLayout(course).autograded(student, assignment) / f"{assignment}.ipynb")
     cell = next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
     return "\n".join(output.get("text", "") + "\n".join(output.get("traceback", [])) for output in cell.outputs)
