@@ -82,6 +82,15 @@ def test_cells_without_hidden_tests_are_left_as_they_are():
     assert run(HideHiddenTests(), *copy.deepcopy(cells)) == cells
 
 
+def test_a_marker_in_a_students_cell_is_the_students_text():
+    """An unmatched BEGIN marker typed into a solution or printed by it makes ClearHiddenTests raise: left alone."""
+    typed = f"# ### {HIDDEN_TESTS_MARKER}\ndef softmax(x):\n    return x"
+    solution = graded(new_code_cell(typed, outputs=[stdout(f"### {HIDDEN_TESTS_MARKER}\n")]), "softmax", solution=True)
+    unmarked = new_code_cell(f"print('### {HIDDEN_TESTS_MARKER}')")
+    cells = [solution, unmarked]
+    assert run(HideHiddenTests(), *copy.deepcopy(cells)) == cells
+
+
 # ----------------------------------------------------------------------------- LimitOutputSize
 # Each cap at a small value, with a case just under it, one at it (both kept whole) and one just over (cut).
 
