@@ -29,16 +29,37 @@ from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPrep
 from nbgrader.preprocessors import (  # noqa: E402
     AssignLatePenalties,
     CheckCellMetadata,
+    ClearOutput,
+    DeduplicateIds,
     GetGrades,
     IgnorePattern,
     LimitOutput,
+    OverwriteCells,
+    OverwriteKernelspec,
     SaveAutoGrades,
 )
 
 from autograder.grading.in_nbgrader.guarded_execute import GuardedExecute  # noqa: E402
+from autograder.grading.in_nbgrader.handed_in_files import RemoveHandedInFiles  # noqa: E402
 from autograder.grading.in_nbgrader.hide_hidden_tests import HideHiddenTests  # noqa: E402
 from autograder.grading.in_nbgrader.limit_output_size import LimitOutputSize  # noqa: E402
 from autograder.grading.in_nbgrader.safe_csv_export import SafeCsvExportPlugin  # noqa: E402
+from autograder.grading.in_nbgrader.sanitize_outputs import SanitizeOutputs  # noqa: E402
+
+# Nothing a student controls is active where the instructor looks (formgrader renders notebooks in the instructor's
+# Jupyter origin, unescaped): every notebook nbgrader writes is cleaned of scripts, event handlers, javascript: links
+# and JavaScript outputs, in its markdown too (SanitizeOutputs, nh3's allow-list). Before the kernel starts, nbgrader
+# writes the notebook once (outputs cleared, locked cells put back) and copies the files handed in beside it, which
+# formgrader would serve as pages: the notebook is cleaned there already, and those files are removed.
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput,
+    DeduplicateIds,
+    OverwriteKernelspec,
+    OverwriteCells,
+    CheckCellMetadata,
+    SanitizeOutputs,
+    RemoveHandedInFiles,
+]  # nbgrader 0.9's list + 2
 
 # Execution is guarded: a submission cannot replace what the tests use or write outside its folder
 # (its settings are still Execute's). LimitOutput only counts lines of printed text and tracebacks; LimitOutputSize
@@ -49,13 +70,14 @@ c.Autograde.autograde_preprocessors = [
     ClearMetadataPreprocessor,
     LimitOutput,
     LimitOutputSize,
+    SanitizeOutputs,
     SaveAutoGrades,
     AssignLatePenalties,
     CheckCellMetadata,
-]  # nbgrader 0.9's list, Execute guarded, + 1
+]  # nbgrader 0.9's list, Execute guarded, + 2
 
 # Feedback must not show hidden tests: nbgrader's feedback shows them, and their tracebacks quote them.
-c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, SanitizeOutputs, CSSHTMLHeaderPreprocessor]
 
 # nbgrader's CSV export quotes nothing: a student id with a comma, a carriage return or a leading "=" breaks the
 # file or becomes a formula. The course's exporter writes the same columns, every field quoted and neutralized.
