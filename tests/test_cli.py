@@ -251,13 +251,21 @@ def test_collect_from_a_hostile_lms_zip_collects_the_others(tmp_path):
         f"jo_{ASSIGNMENT}.ipynb": "compressed 1,028 to 1, more than 200 to 1",
         f"kim_{ASSIGNMENT}.ipynb": "damaged or unreadable (Bad CRC-32",
         f"lee_{ASSIGNMENT}.ipynb\\x1b[2J": "not named <student>_<anything>_03_attention.ipynb",
-        f".._{ASSIGNMENT}.ipynb": "not named",
-        f"-rf_{ASSIGNMENT}.ipynb": "not named",
+        f".._{ASSIGNMENT}.ipynb": "refused: the student id '..' holds more than ASCII letters, digits and _ . - @",
+        f"-rf_{ASSIGNMENT}.ipynb": "refused: the student id '-rf' holds more than",
     }
     assert set(skipped) == set(expected)
     for name, reason in expected.items():
         assert reason in skipped[name], skipped[name]
     assert "\x1b" not in printed
+    with open(course / "reports" / f"{ASSIGNMENT}-collect.csv", newline="") as file:  # for flagged.csv
+        recorded = {row["source"].removeprefix("'"): row for row in csv.DictReader(file)}
+    not_recorded = {f"ann_4711_assignsubmission_file_bob_{ASSIGNMENT}.ipynb", f"lee_{ASSIGNMENT}.ipynb\\x1b[2J"}
+    assert set(recorded) == set(expected) - not_recorded - {f"ben_4712_assignsubmission_file_{ASSIGNMENT}.ipynb"}
+    assert (
+        recorded[f"-rf_{ASSIGNMENT}.ipynb"]["student"] == "'-rf"
+        and recorded[f"fay_{ASSIGNMENT}.ipynb"]["student"] == "fay"
+    )
 
 
 def test_the_zips_caps_cost_only_the_entries_past_them(tmp_path):

@@ -14,7 +14,10 @@ One student cannot spoil the collection of the others: an entry with an unsafe n
 a drive), a symbolic link, an encrypted, damaged or unreadable entry, a nested archive (never
 extracted), an entry that declares or holds more than ``ZipLimits.entry_bytes`` or compresses more
 than ``ZipLimits.ratio`` times, the entries past ``ZipLimits.entries`` and whatever would take the
-extracted total past ``ZipLimits.total_bytes`` are skipped, each with one line that says why. Of
+extracted total past ``ZipLimits.total_bytes`` are skipped, each with one line that says why. A student id
+outside :mod:`autograder.instructor.student_ids`' character set (markup, a formula, a carriage return, a terminal
+escape) is refused before anything is stored. Skipped and refused entries are recorded in
+``reports/<assignment>-collect.csv`` for the class report (all but files that are not notebooks). Of
 two entries for the same student and notebook, the newer (by the zip's date), else the later in the
 zip, is collected and the other reported. The safe entries are extracted here, under the caps, into
 a directory of plain files ``<student>_<NN_name>.ipynb`` that nbgrader's ``zip_collect`` then files
@@ -24,7 +27,6 @@ under ``submitted/<student>/<NN_name>/``; the downloaded zip itself never reache
 import re
 import stat
 import tempfile
-import unicodedata
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -33,13 +35,15 @@ from pathlib import Path
 
 from autograder.grading.in_instructor.notebook_repair import unreadable_notebooks
 from autograder.grading.untrusted_text import printable
+from autograder.instructor import collect_problems
+from autograder.instructor.collect_problems import NOT_COLLECTED, CollectProblem
 from autograder.instructor.course_layout import CourseLayout
 from autograder.instructor.errors import BadArgument, CourseError
 from autograder.instructor.nbgrader_process import run_nbgrader
+from autograder.instructor.student_ids import id_problem
 
 ARCHIVES = (".zip", ".tar", ".tgz", ".gz", ".bz2", ".xz", ".7z", ".rar", ".jar", ".whl", ".egg")
 ARCHIVE_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"\x1f\x8b", b"BZh", b"\xfd7zXZ", b"7z\xbc\xaf", b"Rar!")
-FORBIDDEN_IN_ID = set('/\\:*?"<>|')
 CHUNK = 1 << 20
 
 
@@ -88,13 +92,22 @@ def collect_zip(
         entries = archive.infolist()
         if len(entries) > limits.entries:
             progress(f"skipped {len(entries) - limits.entries:,} entries after the first {limits.entries:,}: too many")
-        candidates = {}
+        candidates, problems = {}, []
+
+        def refuse(info: zipfile.ZipInfo, problem: str, student: str = "") -> None:
+            """Skip the entry, and keep the problem for the class report."""
+            progress(f"skipped {printable(info.filename, 200)}: {problem}")
+            problems.append(CollectProblem(student, NOT_COLLECTED, info.filename, problem))
+
         for index, info in enumerate(entries[: limits.entries]):
             if info.is_dir():
                 continue
+            owner = _owner(info.filename, notebooks, wrappers)
             if problem := _entry_problem(info, limits):
-                progress(f"skipped {printable(info.filename, 200)}: {problem}")
-            elif owner := _owner(info.filename, notebooks, wrappers):
+                refuse(info, problem, owner[0] if owner else "")
+            elif owner and (problem := id_problem(owner[0])):
+                refuse(info, f"refused: {problem}", owner[0])  # never a folder, an argument or a gradebook key
+            elif owner:
                 candidates.setdefault(owner, []).append(_Candidate(index, info, *owner))
             else:
                 progress(f"skipped {printable(info.filename, 200)}: not named {expected}")
@@ -110,7 +123,7 @@ def collect_zip(
                     target = archive_directory / f"{student}_{notebook}"
                     problem, size = _extract(archive, candidate.info, target, limits)
                 if problem:
-                    progress(f"skipped {printable(candidate.info.filename, 200)}: {problem}")
+                    refuse(candidate.info, problem, student)
                     continue
                 total += size
                 students.add(student)
@@ -121,6 +134,9 @@ def collect_zip(
                         f"from {printable(candidate.info.filename, 200)} ({why})"
                     )
                 break
+        if problems:
+            report = collect_problems.record(course, assignment, problems)
+            progress(f"{len(problems)} collection problems recorded in {report} (gpt-course report lists them)")
         if not students:
             raise CourseError(f"no file in {zip_path} could be collected: each must be named {expected}")
         run_nbgrader(
@@ -182,23 +198,11 @@ def _owner(name: str, notebooks: list[str], wrappers: set[str]) -> tuple[str, st
         parts = parts[1:]
     student = parts[0].split("_", 1)[0]
     notebook = next((n for n in notebooks if parts[-1] == n or parts[-1].endswith("_" + n)), None)
-    if notebook is None or "_" not in parts[0] or not _safe_id(student):
+    if notebook is None or "_" not in parts[0] or not student:
         return None
     if len(parts) == 1 and parts[0] == notebook:  # the notebook's own name: no student in front
         return None
     return student, notebook
-
-
-def _safe_id(student: str) -> bool:
-    """A name that nbgrader can use as a folder and as an argument."""
-    printable = all(not unicodedata.category(char).startswith("C") for char in student)
-    return (
-        0 < len(student) <= 100
-        and printable
-        and not FORBIDDEN_IN_ID & set(student)
-        and not student.startswith((".", "-"))
-        and student == student.strip()
-    )
 
 
 def _extract(

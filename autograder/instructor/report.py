@@ -10,6 +10,8 @@ import matplotlib
 matplotlib.use("Agg")  # the report is written to files; no display needed
 import matplotlib.pyplot as plt
 
+from autograder.grading.untrusted_text import spreadsheet_cell
+from autograder.instructor import collect_problems
 from autograder.instructor.course_layout import CourseLayout
 from autograder.instructor.gradebook import open_gradebook
 from autograder.instructor.nbgrader_process import run_nbgrader
@@ -39,13 +41,20 @@ def gradebook_statistics(course: Path) -> dict:
 
 
 def flagged(course: Path) -> list[dict]:
-    """Submissions with a problem, from the outcome files that `gpt-course autograde` wrote."""
+    """Submissions with a problem, from the outcome files that `gpt-course autograde` wrote and the collect reports
+    that `gpt-course collect` wrote (a refused id, a submission in someone else's name, a link left out, a disputed
+    time: status "not collected", "collected" or "older", no score)."""
     rows = []
     for path in sorted(CourseLayout(course).reports.glob("*-outcomes.csv")):
         with open(path, newline="") as file:
             for row in csv.DictReader(file):
                 if json.loads(row["problems"]):
                     rows.append({"assignment": path.name.removesuffix("-outcomes.csv"), **row})
+    for row in collect_problems.read(course):
+        problem = f"collect: {row['source']}: {row['problem']}"
+        rows.append(
+            {**{key: row[key] for key in ("assignment", "student", "status")}, "problems": json.dumps([problem])}
+        )
     return rows
 
 
@@ -76,7 +85,8 @@ def write_report(course: Path) -> list[Path]:
             writer.writerow([assignment, test, f"{rate:.3f}"])
 
     with open(flagged_path, "w", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=["assignment", "student", "status", "score", "max_score", "problems"])
+        fields = ["assignment", "student", "status", "score", "max_score", "problems"]
+        writer = csv.DictWriter(file, fieldnames=fields, quoting=csv.QUOTE_ALL)
         writer.writeheader()
-        writer.writerows(flagged(course))
+        writer.writerows({field: spreadsheet_cell(row.get(field, "")) for field in fields} for row in flagged(course))
     return [figure_path, rates_path, flagged_path]
