@@ -12,7 +12,14 @@ import pytest
 
 from autograder.instructor import build, lms_zip
 from autograder.instructor.cli import main
-from tests.support.cli_workflow import ASSIGNMENT, COURSE_ID, fetch_work_submit, gpt_course, new_course
+from tests.support.cli_workflow import (
+    ASSIGNMENT,
+    COURSE_ID,
+    fetch_work_submit,
+    gpt_course,
+    new_course,
+    one_account_for,
+)
 from tools.catalogue.notebook_bugs import CLASSIC_BUGS
 from tools.checkout import TREE
 from tools.nbgrader_course import cell_scores, completed_release
@@ -30,7 +37,10 @@ def workflow(tmp_path_factory):
     cell, bug, _ = CLASSIC_BUGS[ASSIGNMENT]
     fetch_work_submit(exchange_root, root / "home" / "full", "full", completed_release(ASSIGNMENT))
     fetch_work_submit(exchange_root, root / "home" / "buggy", "buggy", completed_release(ASSIGNMENT, {cell: bug}))
-    printed["collect"] = gpt_course("collect", ASSIGNMENT, "--course", course, "--exchange", exchange_root)
+    accounts = one_account_for(root / "accounts.csv", ["full", "buggy"])
+    printed["collect"] = gpt_course(
+        "collect", ASSIGNMENT, "--course", course, "--exchange", exchange_root, "--accounts", accounts
+    )
     printed["autograde"] = gpt_course("autograde", ASSIGNMENT, "--course", course)
     printed["feedback"] = gpt_course("feedback", ASSIGNMENT, "--course", course)
     printed["export"] = gpt_course("export", "--course", course, "--to", grades)
@@ -38,9 +48,10 @@ def workflow(tmp_path_factory):
     return course, exchange_root, grades, printed
 
 
-def test_release_generates_and_releases_into_a_new_world_writable_exchange(workflow):
+def test_release_generates_and_releases_into_a_new_sticky_exchange(workflow):
     course, exchange_root, _, printed = workflow
-    assert stat.S_IMODE(exchange_root.stat().st_mode) == 0o777
+    assert stat.S_IMODE(exchange_root.stat().st_mode) == 0o1777  # anyone adds, only an entry's owner moves it
+    assert stat.S_IMODE((exchange_root / COURSE_ID / "inbound").stat().st_mode) == 0o3733
     assert (exchange_root / COURSE_ID / "outbound" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()
     assert (course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()
     assert "generating the student version" in printed["release"] and "released 03_attention to" in printed["release"]

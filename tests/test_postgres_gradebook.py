@@ -6,7 +6,7 @@ import csv
 
 import pytest
 
-from tests.support.cli_workflow import ASSIGNMENT, fetch_work_submit, gpt_course, new_course
+from tests.support.cli_workflow import ASSIGNMENT, fetch_work_submit, gpt_course, new_course, one_account_for
 from tests.support.postgres_server import PostgresServer, unavailable
 from tools.catalogue.notebook_bugs import CLASSIC_BUGS
 from tools.nbgrader_course import cell_scores, completed_release, exported_grades
@@ -39,7 +39,8 @@ def released_and_collected(root, db_url: str | None = None):
     notebooks = {"full": completed_release(ASSIGNMENT), "buggy": completed_release(ASSIGNMENT, {cell: bug})}
     for student, notebook in notebooks.items():
         fetch_work_submit(exchange_root, root / "home" / student, student, notebook)
-    gpt_course("collect", ASSIGNMENT, "--course", course, "--exchange", exchange_root)
+    accounts = one_account_for(root / "accounts.csv", notebooks)
+    gpt_course("collect", ASSIGNMENT, "--course", course, "--exchange", exchange_root, "--accounts", accounts)
     return course
 
 

@@ -1,7 +1,9 @@
 """The instructor's workflow, one module per step, under the `gpt-course` command line (`cli`):
 
 - `build`: the student and solution notebooks from the source notebooks; `glossary`: their glossary tables;
-- `exchange` and `lms_zip`: hand assignments out and take submissions in;
+- `exchange` and `lms_zip`: hand assignments out and take submissions in (`inbound`: a submission read out of the
+  exchange as plain files; `student_ids`: the one rule for a student id; `collect_problems`: what collecting found,
+  for the class report);
 - `autograde`: grade a class, one outcome per student; `nbgrader_process` runs nbgrader as a child process with
   limits (through `nbgrader_main`, nbgrader's command line at less start-up cost);
 - `parallel_execution`: the same on Dask, each student a task (`grading_task`) on a cluster (`dask_cluster`) of

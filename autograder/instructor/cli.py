@@ -2,7 +2,9 @@
 
   gpt-course build [NN_name ...] [--root DIR]        regenerate course/release and solutions from course/source
   gpt-course release NN_name --exchange DIR          generate the student version if needed, release it
-  gpt-course collect NN_name --exchange DIR          collect the newest submission of each student
+  gpt-course collect NN_name --exchange DIR [--accounts FILE]
+                                                     collect the newest submission of each student, taken only
+                                                     when its files belong to the student's own account
   gpt-course collect NN_name --zip FILE              collect <student>_<anything>_<NN_name>.ipynb files from a zip
   gpt-course autograde NN_name [--workers N | --scheduler ADDRESS]
                                                      grade every submission, each in a sandbox with limits; several
@@ -82,6 +84,12 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--exchange", type=Path, help="nbgrader's exchange directory")
     source.add_argument("--zip", type=Path, help="a zip of <student>_<anything>_<NN_name>.ipynb files")
     command.add_argument("--course-id", help="with --exchange; default: the course config's course id")
+    command.add_argument(
+        "--accounts",
+        type=Path,
+        help="with --exchange: a CSV of student,account rows, for ids that are not the name of the account that "
+        "submits (an LMS's ids, a hub whose users share one account); default: the account named as the id",
+    )
     command.set_defaults(run=_collect)
 
     command = _course_command(commands, "autograde", "check, repair and autograde every submission of an assignment")
@@ -230,13 +238,19 @@ def _release(args) -> None:
 
 def _collect(args) -> None:
     _check_course(args)
-    if args.zip and args.course_id:
-        raise BadArgument("--course-id goes with --exchange, not with --zip")
+    for option in ("course_id", "accounts"):
+        if args.zip and getattr(args, option):
+            raise BadArgument(f"--{option.replace('_', '-')} goes with --exchange, not with --zip")
     if args.zip:
         students = lms_zip.collect_zip(args.course, args.assignment, args.zip, progress=_progress)
     else:
         students = exchange.collect(
-            args.course, args.assignment, args.exchange, course_id_override=args.course_id, progress=_progress
+            args.course,
+            args.assignment,
+            args.exchange,
+            course_id_override=args.course_id,
+            accounts=exchange.read_accounts(args.accounts) if args.accounts else None,
+            progress=_progress,
         )
     print(
         f"{len(students)} submissions of {args.assignment} collected into {CourseLayout(args.course).submitted('*', args.assignment)}"

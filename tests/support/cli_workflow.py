@@ -3,6 +3,7 @@ through nbgrader's exchange: what tests/test_cli.py and tests/test_postgres_grad
 
 import contextlib
 import io
+import os
 import shutil
 
 from autograder.instructor import build, exchange
@@ -36,3 +37,9 @@ def fetch_work_submit(exchange_root, home, student, notebook):
     nbgrader(home, "fetch_assignment", ASSIGNMENT, *options)
     build.write(notebook, home / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
     nbgrader(home, "submit", ASSIGNMENT, "--student", student, *options)
+
+
+def one_account_for(path, students):
+    """The ``--accounts`` file for `gpt-course collect`: here one account (the tests') submits for every student."""
+    path.write_text("".join(f"{student},{os.geteuid()}\n" for student in students))
+    return path
