@@ -10,22 +10,17 @@ Chromium drives it.
 Screenshots are kept in test-artifacts/ (student_view.png, instructor_view.png, chinese_text.png)."""
 
 import shutil
-import subprocess
-import sys
 import time
-import urllib.request
 
 import pytest
 
-from autograder.instructor.nbgrader_process import tool_environment
+from tests.support.course_lab import TOKEN, course_lab
 from tests.support.headless_chromium import CHROMEDRIVER, CHROMIUM, chromium
-from tests.support.loopback import free_port
 from tools.checkout import TREE
 
 ARTIFACTS = TREE.root / "test-artifacts"
 ASSIGNMENT = "03_attention"
 CHINESE_ASSIGNMENT, CHINESE_TEXT = "02_embeddings", "刚才"  # the dog-planet words, in a markdown cell
-TOKEN = "course-browser-test"
 NEWS_PROMPT = "official Jupyter news"  # "Would you like to get notified about official Jupyter news?"
 INSTRUCTOR_TOOLS = ("Formgrader", "Course List")
 
@@ -43,44 +38,6 @@ def notebooks(tmp_path_factory):
     for name in (ASSIGNMENT, CHINESE_ASSIGNMENT):
         shutil.copytree(TREE.course / "release" / name, root / name)
     return root
-
-
-def course_lab(notebooks, home, *options):
-    """`./course.sh lab --headless` on ``notebooks`` with this environment; JupyterLab's user settings,
-    workspaces and user config start empty in ``home``. Yields the server's URL."""
-    port = free_port()
-    environment = {
-        key: value for key, value in tool_environment().items() if not key.startswith(("JUPYTER", "JUPYTERLAB"))
-    }
-    environment.update(
-        VENV=sys.prefix,  # course.sh uses the environment that runs the tests ...
-        COURSE_SETUP_DONE="1",  # ... which is set up already
-        PORT=str(port),
-        JUPYTER_TOKEN=TOKEN,
-        JUPYTER_CONFIG_DIR=str(home / "config"),
-        JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
-        JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
-    )
-    server = subprocess.Popen(
-        [TREE.root / "course.sh", "lab", "--headless", f"--notebook-dir={notebooks}", *options],
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(f"{url}/api/status?token={TOKEN}", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("JupyterLab did not start within a minute")
-        yield url
-    finally:
-        server.terminate()  # course.sh execs JupyterLab: this is the server itself
-        server.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
