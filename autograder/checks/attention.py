@@ -136,10 +136,9 @@ def context_vector(check, context_vector):
 @context_vector.hidden
 def context_vector_hidden(check, context_vector, seed):
     generator = torch.Generator().manual_seed(seed)
-    for tokens, dim in [(1, 3), (6, 4), (12, 8)]:
-        _check_context(
-            check, context_vector, _random(generator, dim, scale=4), _random(generator, tokens, dim, scale=4)
-        )
+    for tokens, dim in [(1, 3), (6, 4), (12, 8)]:  # rows of scale 4: scores up to about 100, as _shifted's
+        query, inputs = _random(generator, dim, scale=4), _random(generator, tokens, dim, scale=4)
+        _check_context(check, context_vector, query, inputs, **TOLERANCE)
     _check_context(check, context_vector, _shifted(generator, 5), _shifted(generator, 7, 5), **TOLERANCE)
 
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import torch
 
 import autograder.reference
+from autograder.checks import hidden_seeds
 from autograder.checks.core import Check
 from autograder.reference.lock import REFERENCES
 
@@ -74,6 +75,7 @@ def exercise(body: Callable) -> Callable:
 
         @functools.wraps(hidden_body)
         def hidden(submitted, seed: int) -> None:
+            seed = hidden_seeds.seed_for(seed)  # mixed with the grading run's secret, when there is one
             with Check(name, hidden=True) as check:
                 check.reject_reference(submitted)
                 torch.manual_seed(seed)

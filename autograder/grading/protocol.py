@@ -39,4 +39,5 @@ TROUBLE = {
     NO_PASS_LINE: "a test cell did not print its check's pass line",
 }
 
+HIDDEN_SEED_SECRET = "GPT_COURSE_HIDDEN_SEED_SECRET"  # environment variable of nbgrader's process: the run's secret
 TIMES_FILE = "GPT_COURSE_GRADING_TIMES"  # environment variable: the file GuardedExecute adds each notebook's times to

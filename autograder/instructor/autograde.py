@@ -12,6 +12,8 @@ score, or not graded and why. nbgrader's log of each student's grading is kept i
 
 import csv
 import json
+import os
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,13 +27,14 @@ from autograder.grading.in_instructor import sandbox
 from autograder.grading.in_instructor.notebook_repair import notebook_problem, rename_browser_copy, repair_notebook
 from autograder.grading.in_instructor.sandbox import GIB, Limits
 from autograder.grading.in_instructor.tamper_scan import reaching_code
-from autograder.grading.protocol import PUT_BACK_MARK, REFUSAL_PREFIX, TROUBLE
+from autograder.grading.protocol import HIDDEN_SEED_SECRET, PUT_BACK_MARK, REFUSAL_PREFIX, TROUBLE
 from autograder.instructor import parallel_execution
 from autograder.instructor.course_layout import CourseLayout
 from autograder.instructor.errors import CourseError
 from autograder.instructor.gradebook import gradebook_exists, open_gradebook
 from autograder.instructor.nbgrader_process import autograde_student, failure_reason
 
+SECRET_FILE = "hidden-seed-secret"  # in the assignment's log folder: the last run's secret
 NOTEBOOK_TIMEOUT = 600  # seconds for a student's whole notebook, by default
 HARD_LIMIT_MARGIN = 120  # seconds past the notebook's time limit before its nbgrader process is killed
 
@@ -103,6 +106,7 @@ def autograde(
     )
     students = [outcome.student for outcome in outcomes]
     logs = log_directory(course, assignment)
+    secret = _record_hidden_seed_secret(logs, os.environ.get(HIDDEN_SEED_SECRET) or secrets.token_hex(16))
     if workers > 1 or scheduler:
         finished, lost = parallel_execution.execute_and_score(
             course,
@@ -116,6 +120,7 @@ def autograde(
             logs=logs,
             limits=limits,
             sandboxed=sandboxed,
+            hidden_seed_secret=secret,
         )
     else:
         finished, lost = (
@@ -128,6 +133,7 @@ def autograde(
                 logs=logs,
                 limits=limits,
                 sandboxed=sandboxed,
+                hidden_seed_secret=secret,
             ),
             {},
         )
@@ -155,6 +161,7 @@ def _autograde_one_at_a_time(
     options: list[str],
     limits: Limits,
     sandboxed: bool,
+    hidden_seed_secret: str,
     progress: Callable[[str], None],
     logs: Path,
 ) -> dict[str, bool]:
@@ -170,6 +177,7 @@ def _autograde_one_at_a_time(
             limits=limits,
             sandboxed=sandboxed,
             log=logs / f"{student}.log",
+            hidden_seed_secret=hidden_seed_secret,
         )
         progress(f"[{done}/{len(students)}] {student}: graded in {time.monotonic() - start:.1f} s")
     return finished
@@ -184,6 +192,19 @@ def _repair_and_scan(path: Path, released: dict[str, nbformat.NotebookNode]) -> 
             read = nbformat.read(notebook, as_version=4)
             problems += [f"{notebook.name}: {finding}" for finding in reaching_code(read, released.get(notebook.name))]
     return problems
+
+
+def _record_hidden_seed_secret(logs: Path, secret: str) -> str:
+    """Keep the run's secret for the hidden checks' seeds in the instructor's log folder, readable by the instructor
+    alone: with ``GPT_COURSE_HIDDEN_SEED_SECRET`` set to it, a later run draws the same hidden inputs (to reproduce
+    a grade). A run without it draws a new one, so hidden inputs recorded before earn nothing."""
+    logs.mkdir(parents=True, exist_ok=True)
+    path = logs / SECRET_FILE
+    path.unlink(missing_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(f"{HIDDEN_SEED_SECRET}={secret}\n")
+    return secret
 
 
 def log_directory(course: Path, assignment: str) -> Path:

@@ -35,6 +35,7 @@ class AssignmentFiles:
     options: tuple[str, ...]  # for nbgrader autograde
     limits: Limits
     sandboxed: bool
+    hidden_seed_secret: str  # the grading run's, for the hidden checks' seeds
     threads: int | None  # for the kernel's numerical libraries; None: the worker's OMP_NUM_THREADS (Dask's nanny: 1)
 
 
@@ -71,6 +72,7 @@ def grade_student(files: AssignmentFiles, student: str, submission: bytes) -> Gr
             sandboxed=files.sandboxed,
             threads=files.threads,
             log=logs / f"{student}.log",
+            hidden_seed_secret=files.hidden_seed_secret,
         )
         autograded = scratch.autograded(student, files.assignment)
         return Graded(

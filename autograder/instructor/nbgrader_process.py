@@ -20,7 +20,7 @@ import psutil
 
 from autograder.grading.in_instructor import sandbox
 from autograder.grading.launcher import sandbox_launch
-from autograder.grading.protocol import TIMES_FILE
+from autograder.grading.protocol import HIDDEN_SEED_SECRET, TIMES_FILE
 from autograder.instructor.course_layout import CourseLayout
 from autograder.instructor.errors import CourseError
 
@@ -97,8 +97,12 @@ def autograde_student(
     sandboxed: bool,
     threads: int | None = None,
     log: Path | None = None,
+    hidden_seed_secret: str = "",
 ) -> bool:
     """``nbgrader autograde`` of one student under ``limits``; False when it was stopped for taking too long.
+
+    ``hidden_seed_secret`` is the grading run's secret for the hidden checks' seeds (`autograder.checks.hidden_seeds`),
+    handed to nbgrader through its environment.
 
     nbgrader and its processes get ``limits.memory_bytes`` of address space each, all of it
     ``limits.wall_seconds``. ``sandboxed``, the student's kernel runs in an operating-system sandbox of its own
@@ -117,6 +121,8 @@ def autograde_student(
         # apart from the kernel's temporary directory: without the sandbox the kernel may write there
         kernel_times = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="gpt-course-times-"))) / "kernel"
         extra_options, environment = [f"--NbGrader.log_format={TIMED_LOG_FORMAT}"], {TIMES_FILE: str(kernel_times)}
+        if hidden_seed_secret:
+            environment[HIDDEN_SEED_SECRET] = hidden_seed_secret
         if sandboxed:
             # in shared memory: what the kernel writes to its sockets' folder counts against its memory limit
             shared = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None

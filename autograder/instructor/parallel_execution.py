@@ -54,6 +54,7 @@ def execute_and_score(
     options: list[str],
     limits: Limits,
     sandboxed: bool,
+    hidden_seed_secret: str,
     progress: Callable[[str], None],
     logs: Path,
 ) -> tuple[dict[str, bool], dict[str, str]]:
@@ -81,6 +82,7 @@ def execute_and_score(
             options=tuple(options),
             limits=limits,
             sandboxed=sandboxed,
+            hidden_seed_secret=hidden_seed_secret,
             # on this machine, oversubscribed cores make PyTorch spin, not work
             threads=None if scheduler else max(1, len(os.sched_getaffinity(0)) // workers),
         )

@@ -167,10 +167,15 @@ def _process_start_time() -> float | None:
     return time.time() - since_boot + ticks / os.sysconf("SC_CLK_TCK")
 
 
-def restore(setup_imports: str = "") -> list[str]:
-    """Put everything back that a test cell relies on, then rerun the setup cell's imports in the notebook's
-    namespace; return what had been changed (for review). Run before each graded test cell."""
+def restore(setup_imports: str = "", hidden_seed_secret: str = "") -> list[str]:
+    """Put everything back that a test cell relies on, hand the checks the grading run's secret for their hidden
+    seeds (`autograder.checks.hidden_seeds`), then rerun the setup cell's imports in the notebook's namespace;
+    return what had been changed (for review). Run before each graded test cell."""
     changed = _stop_what_acts_later() + restore_classes() + _restore_kernel_state()
+    if hidden_seed_secret:
+        from autograder.checks import hidden_seeds  # the checks' own module: torch is imported by now
+
+        hidden_seeds.use_secret(hidden_seed_secret)
     shell = _shell()
     if shell is not None and setup_imports:
         shell.user_ns["__builtins__"] = builtins

@@ -37,6 +37,7 @@ from traitlets import Float, List, Unicode
 from autograder.grading.protocol import (
     DEAD_KERNEL,
     HIDDEN_PREFIX,
+    HIDDEN_SEED_SECRET,
     NO_PASS_LINE,
     NOTEBOOK_TIMEOUT,
     PUT_BACK_MARK,
@@ -65,7 +66,12 @@ class GuardedExecute(Execute):
 
     def preprocess(self, nb, resources=None, km=None):
         setup = setup_imports(nb)
-        self._restore = f"__import__('autograder.grading.in_kernel.guard', fromlist=['restore']).restore({setup!r})"
+        # the grading run's secret for the hidden checks' seeds comes through nbgrader's environment, never its
+        # command line (which other accounts can read), and reaches the kernel only inside this expression
+        secret = os.environ.get(HIDDEN_SEED_SECRET, "")
+        self._restore = (
+            f"__import__('autograder.grading.in_kernel.guard', fromlist=['restore']).restore({setup!r}, {secret!r})"
+        )
         self._deadline = time.monotonic() + self.notebook_timeout if self.notebook_timeout else None
         self._configured_timeout = self.timeout
         self._ran_cleanly: list[NotebookNode] = []  # setup and solution cells that ran without an error
