@@ -448,3 +448,18 @@ def test_outputs_of_any_kind_are_capped_and_grades_stay(tmp_path):
     assert "[1 attachments of 5,000,020 characters removed by the grader: big.png]" in text
     assert "attachment-removed:none.png" in text  # a reference to no attachment would stop generate_feedback
     assert "removed by the grader" in feedback.read_text()
+
+
+def test_a_submitted_folder_with_an_id_collect_would_refuse_is_not_graded(tmp_path):
+    """A folder put under submitted/ by hand or by nbgrader's own collect: its id is refused, the rest graded."""
+    course = scratch_course(tmp_path, [ASSIGNMENT])
+    submit(course, "ann", ASSIGNMENT, completed_release(ASSIGNMENT))
+    submit(course, "=HYPERLINK(1)", ASSIGNMENT, completed_release(ASSIGNMENT))
+    result = gpt_course("autograde", ASSIGNMENT, "--course", str(course))
+    assert result.returncode == 0, result.stderr
+    with open(course / "reports" / f"{ASSIGNMENT}-outcomes.csv", newline="") as file:
+        outcomes = {row["student"]: row for row in csv.DictReader(file)}
+    assert outcomes["ann"]["status"] == "graded" and float(outcomes["ann"]["score"]) == 18
+    assert outcomes["=HYPERLINK(1)"]["status"] == "not graded"
+    assert "not graded: the student id" in outcomes["=HYPERLINK(1)"]["problems"]
+    assert not (course / "autograded" / "=HYPERLINK(1)").exists()

@@ -33,6 +33,7 @@ from autograder.instructor.course_layout import CourseLayout
 from autograder.instructor.errors import CourseError
 from autograder.instructor.gradebook import gradebook_exists, open_gradebook
 from autograder.instructor.nbgrader_process import autograde_student, failure_reason
+from autograder.instructor.student_ids import id_problem
 
 SECRET_FILE = "hidden-seed-secret"  # in the assignment's log folder: the last run's secret
 NOTEBOOK_TIMEOUT = 600  # seconds for a student's whole notebook, by default
@@ -88,8 +89,13 @@ def autograde(
     if not gradebook_exists(course):
         raise CourseError(f"{course} has no gradebook yet: generate {assignment} first (gpt-course release)")
     outcomes = [Outcome(student) for student in students]
+    # a folder that nbgrader's own collect or a hand put under submitted/: an id collect would refuse is not graded
+    refused = {student: problem for student in students if (problem := id_problem(student))}
     released = {path.name: nbformat.read(path, as_version=4) for path in layout.release(assignment).glob("*.ipynb")}
     for outcome in outcomes:
+        if outcome.student in refused:
+            outcome.problems.append(f"not graded: {refused[outcome.student]}")
+            continue
         try:
             outcome.problems += _repair_and_scan(layout.submitted(outcome.student, assignment), released)
         except Exception as error:  # whatever one notebook does to the reading of it costs that student only
@@ -104,10 +110,12 @@ def autograde(
         max_processes=max_processes,
         disk_bytes=int(disk_gb * GIB),
     )
-    students = [outcome.student for outcome in outcomes]
+    students = [outcome.student for outcome in outcomes if outcome.student not in refused]
     logs = log_directory(course, assignment)
     secret = _record_hidden_seed_secret(logs, os.environ.get(HIDDEN_SEED_SECRET) or secrets.token_hex(16))
-    if workers > 1 or scheduler:
+    if not students:  # every folder had a refused id
+        finished, lost = {}, {}
+    elif workers > 1 or scheduler:
         finished, lost = parallel_execution.execute_and_score(
             course,
             assignment,
@@ -138,6 +146,8 @@ def autograde(
             {},
         )
     for outcome in outcomes:
+        if outcome.student in refused:
+            continue
         if not sandboxed:
             outcome.problems.append(
                 "graded without a sandbox (--no-sandbox): only the in-kernel guard stood in the way"
