@@ -1,6 +1,6 @@
 """Do the hidden checks pass every correct answer whatever a grading run's secret is?
 
-Each grading run mixes a secret of its own into the hidden checks' seeds (`autograder.checks.hidden_seeds`), so a
+Each grading run mixes a secret of its own into the hidden checks' seeds (`autograder.grading.in_kernel.hidden_seeds`), so a
 hidden check meets inputs nobody chose: one whose tolerance holds at the seed a notebook names but not at others
 would fail a correct answer now and then. This runs every exercise's solution (from the source notebooks) and every
 valid alternative of the catalogue through its visible and hidden check under many secrets, and prints how often
@@ -15,7 +15,7 @@ import contextlib
 import io
 import time
 
-from autograder.checks import hidden_seeds
+from autograder.grading.in_kernel import hidden_seeds
 from tools import mutation
 from tools.catalogue import CATALOGUES
 from tools.exercise_runner import run_visible_and_hidden, student_namespace

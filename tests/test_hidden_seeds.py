@@ -8,8 +8,9 @@ import stat
 import pytest
 import torch
 
-from autograder.checks import CheckFailure, hidden_seeds
+from autograder.checks import CheckFailure
 from autograder.checks import attention as check
+from autograder.grading.in_kernel import hidden_seeds
 from autograder.instructor import autograde
 from autograder.instructor.autograde import SECRET_FILE, log_directory
 from tools.checkout import TREE

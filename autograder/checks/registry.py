@@ -31,8 +31,8 @@ from dataclasses import dataclass
 import torch
 
 import autograder.reference
-from autograder.checks import hidden_seeds
 from autograder.checks.core import Check
+from autograder.grading.in_kernel import hidden_seeds
 from autograder.reference.lock import REFERENCES
 
 

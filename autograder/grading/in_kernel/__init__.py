@@ -1,1 +1,2 @@
-"""Runs inside the student's grading kernel, started there by `autograder.grading.in_nbgrader.guarded_execute`."""
+"""Runs inside the student's grading kernel: the guard, started there by
+`autograder.grading.in_nbgrader.guarded_execute`, and the hidden checks' seeds it hands the checks."""

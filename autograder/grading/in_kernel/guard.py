@@ -28,6 +28,7 @@ import time
 import types
 import warnings
 
+from autograder.grading.in_kernel import hidden_seeds
 from autograder.grading.protocol import REFUSAL_PREFIX
 
 PROTECTED = ("torch", "autograder", "builtins", "math", "random")
@@ -169,12 +170,10 @@ def _process_start_time() -> float | None:
 
 def restore(setup_imports: str = "", hidden_seed_secret: str = "") -> list[str]:
     """Put everything back that a test cell relies on, hand the checks the grading run's secret for their hidden
-    seeds (`autograder.checks.hidden_seeds`), then rerun the setup cell's imports in the notebook's namespace;
+    seeds (`autograder.grading.in_kernel.hidden_seeds`), then rerun the setup cell's imports in the notebook's namespace;
     return what had been changed (for review). Run before each graded test cell."""
     changed = _stop_what_acts_later() + restore_classes() + _restore_kernel_state()
     if hidden_seed_secret:
-        from autograder.checks import hidden_seeds  # the checks' own module: torch is imported by now
-
         hidden_seeds.use_secret(hidden_seed_secret)
     shell = _shell()
     if shell is not None and setup_imports:

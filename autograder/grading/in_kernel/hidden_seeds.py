@@ -3,7 +3,7 @@
 A hidden test cell names its seed (``check.softmax_naive_hidden(softmax_naive, seed=101)``) and the course is open
 source: with nothing more, anyone could record the hidden inputs at home and hand in a table of answers. While
 grading, the kernel's guard hands the checks the run's secret before every test cell
-(`autograder.grading.in_kernel.guard.restore`), and each hidden check draws its inputs from the named seed and the
+(`guard.restore`, beside this module), and each hidden check draws its inputs from the named seed and the
 secret together. Outside grading (a learner's own run, the course's tests) there is no secret, and the named seed
 is used as it is.
 """
