@@ -101,8 +101,8 @@ def autograde_student(
 ) -> bool:
     """``nbgrader autograde`` of one student under ``limits``; False when it was stopped for taking too long.
 
-    ``hidden_seed_secret`` is the grading run's secret for the hidden checks' seeds (`autograder.checks.hidden_seeds`),
-    handed to nbgrader through its environment.
+    ``hidden_seed_secret`` is the grading run's secret for the hidden checks' seeds
+    (`autograder.grading.in_kernel.hidden_seeds`), handed to nbgrader through its environment.
 
     nbgrader and its processes get ``limits.memory_bytes`` of address space each, all of it
     ``limits.wall_seconds``. ``sandboxed``, the student's kernel runs in an operating-system sandbox of its own
