@@ -10,6 +10,8 @@
                                                      grade every submission, each in a sandbox with limits; several
                                                      at a time on Dask: N local processes, or a Dask cluster
   gpt-course feedback NN_name                        feedback HTML for every graded student, hidden tests hidden
+  gpt-course review NN_name STUDENT                  run a student's submission in the grading sandbox, never as
+                                                     you; the executed copy goes to reports/review/ to read
   gpt-course export --to FILE.csv                    one row of grades per student and assignment
   gpt-course report                                  score figure, pass rate per test, flagged submissions
   gpt-course selfgrade NN_name [NOTEBOOK] [--root DIR]
@@ -28,7 +30,7 @@ from pathlib import Path
 
 from autograder.grading.in_instructor.sandbox import GIB, Limits
 from autograder.grading.untrusted_text import printable
-from autograder.instructor import autograde, build, exchange, feedback, lms_zip, report, selfgrade
+from autograder.instructor import autograde, build, exchange, feedback, lms_zip, report, review, selfgrade
 from autograder.instructor.course_layout import CONFIG, CourseLayout
 from autograder.instructor.dask_cluster import SCHEDULER_VARIABLE, scheduler_security
 from autograder.instructor.errors import BadArgument, CourseError
@@ -150,6 +152,12 @@ def _parser() -> argparse.ArgumentParser:
 
     command = _course_command(commands, "feedback", "write feedback HTML for every graded student")
     command.set_defaults(run=_feedback)
+
+    command = _course_command(
+        commands, "review", "run one student's submission in the grading sandbox and keep the executed copy"
+    )
+    command.add_argument("student", help="the student id whose submitted notebooks to run")
+    command.set_defaults(run=_review)
 
     command = _course_command(commands, "export", "write the grades as CSV", takes_assignment=False)
     command.add_argument("--to", type=Path, required=True, help="the CSV file to write")
@@ -293,6 +301,13 @@ def _feedback(args) -> None:
     _check_course(args)
     pages = feedback.generate_feedback(args.course, args.assignment, progress=_progress)
     print(f"{len(pages)} feedback files written into {args.course / 'feedback'}; hidden tests checked absent")
+
+
+def _review(args) -> None:
+    _check_course(args)
+    limits = Limits(wall_seconds=autograde.NOTEBOOK_TIMEOUT + autograde.HARD_LIMIT_MARGIN)
+    written = review.review(args.course, args.assignment, args.student, limits=limits, progress=_progress)
+    print(f"{len(written)} notebooks run in the sandbox; open them in JupyterLab: {printable(written[0].parent)}")
 
 
 def _export(args) -> None:
