@@ -10,7 +10,8 @@
   vetted workers (`worker_vetting`);
 - `course_layout`: where the course's folders are, as nbgrader computes them, and scratch courses;
   `gradebook`: the course's gradebook (SQLite or PostgreSQL), every read and write of it;
-- `feedback`: the students' feedback pages; `report`: grades as CSV and the class report; `selfgrade`: a
+- `feedback`: the students' feedback pages; `review`: one submission run in the grading sandbox for the instructor
+  to read; `report`: grades as CSV and the class report; `selfgrade`: a
   learner's own grading; `book`: the executed solutions as a static website for self-study (`./course.sh book`);
 - `errors`: the one-line errors the command line reports.
 """
