@@ -450,11 +450,15 @@ def test_outputs_of_any_kind_are_capped_and_grades_stay(tmp_path):
     assert "removed by the grader" in feedback.read_text()
 
 
-def test_a_submitted_folder_with_an_id_collect_would_refuse_is_not_graded(tmp_path):
-    """A folder put under submitted/ by hand or by nbgrader's own collect: its id is refused, the rest graded."""
+def test_a_refused_id_and_a_notebook_over_a_cap_are_not_graded_and_the_class_is(tmp_path):
+    """A folder put under submitted/ by hand or by nbgrader's own collect: its id is refused. A notebook of 3,000
+    cells (100,000 empty cells cost nbgrader minutes outside every time limit) is over a cap. The rest is graded."""
     course = scratch_course(tmp_path, [ASSIGNMENT])
     submit(course, "ann", ASSIGNMENT, completed_release(ASSIGNMENT))
     submit(course, "=HYPERLINK(1)", ASSIGNMENT, completed_release(ASSIGNMENT))
+    huge = completed_release(ASSIGNMENT)
+    huge.cells += [nbformat.v4.new_markdown_cell("") for _ in range(3_000)]
+    submit(course, "huge", ASSIGNMENT, huge)
     result = gpt_course("autograde", ASSIGNMENT, "--course", str(course))
     assert result.returncode == 0, result.stderr
     with open(course / "reports" / f"{ASSIGNMENT}-outcomes.csv", newline="") as file:
@@ -463,3 +467,6 @@ def test_a_submitted_folder_with_an_id_collect_would_refuse_is_not_graded(tmp_pa
     assert outcomes["=HYPERLINK(1)"]["status"] == "not graded"
     assert "not graded: the student id" in outcomes["=HYPERLINK(1)"]["problems"]
     assert not (course / "autograded" / "=HYPERLINK(1)").exists()
+    assert outcomes["huge"]["status"] == "not graded"
+    assert "over the cap of 2,000 cells (3,0" in outcomes["huge"]["problems"]
+    assert not (course / "autograded" / "huge").exists()

@@ -24,7 +24,12 @@ from distributed.security import Security
 from nbgrader.api import MissingEntry
 
 from autograder.grading.in_instructor import sandbox
-from autograder.grading.in_instructor.notebook_repair import notebook_problem, rename_browser_copy, repair_notebook
+from autograder.grading.in_instructor.notebook_repair import (
+    notebook_problem,
+    over_cap,
+    rename_browser_copy,
+    repair_notebook,
+)
 from autograder.grading.in_instructor.sandbox import GIB, Limits
 from autograder.grading.in_instructor.tamper_scan import reaching_code
 from autograder.grading.protocol import HIDDEN_SEED_SECRET, PUT_BACK_MARK, REFUSAL_PREFIX, TROUBLE
@@ -91,6 +96,14 @@ def autograde(
     outcomes = [Outcome(student) for student in students]
     # a folder that nbgrader's own collect or a hand put under submitted/: an id collect would refuse is not graded
     refused = {student: problem for student in students if (problem := id_problem(student))}
+    for student in set(students) - set(refused):  # a notebook over a cap would cost nbgrader minutes: not graded
+        caps = [
+            problem
+            for path in sorted(layout.submitted(student, assignment).glob("*.ipynb"))
+            if (problem := over_cap(path))
+        ]
+        if caps:
+            refused[student] = "; ".join(caps)
     released = {path.name: nbformat.read(path, as_version=4) for path in layout.release(assignment).glob("*.ipynb")}
     for outcome in outcomes:
         if outcome.student in refused:

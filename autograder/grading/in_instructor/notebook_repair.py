@@ -8,6 +8,7 @@ for nbgrader to score zero.
 """
 
 import copy
+import json
 import re
 from pathlib import Path
 
@@ -16,12 +17,44 @@ import nbformat
 NBGRADER_SCHEMA = 3  # the cell metadata version nbgrader 0.9 writes and expects
 
 
+# What a notebook may be before anything of the course or of nbgrader reads it whole. 07's complete solution, the
+# largest honest notebook, has 128 cells, 742 KB with its outputs and 4,313 characters in its longest cell.
+MAX_BYTES = 32 * 2**20  # the file, outputs included (nbgrader clears them before grading anyway)
+MAX_CELLS = 2_000
+MAX_CELL_CHARACTERS = 200_000  # one cell's source
+MAX_SOURCE_CHARACTERS = 2_000_000  # all cells' sources together
+
+
 def notebook_problem(path: Path) -> str | None:
-    """Why ``path`` is not a valid notebook (not JSON, not nbformat), or None when it is one."""
+    """Why ``path`` is not a notebook the course grades (over a cap, not JSON, not nbformat), or None."""
+    if problem := over_cap(path):
+        return problem
     try:
         nbformat.validate(nbformat.read(path, as_version=4))
     except Exception as error:  # not JSON, not a notebook, or an invalid one: report, never crash
         return f"{path.name} is not a valid notebook ({type(error).__name__}: {str(error).splitlines()[0][:120]})"
+    return None
+
+
+def over_cap(path: Path) -> str | None:
+    """Which cap above the notebook at ``path`` is over, or None (also for a file that is no notebook at all).
+    Such a notebook is not graded: 100,000 empty cells cost nbgrader minutes outside any time limit."""
+    if (size := path.stat().st_size) > MAX_BYTES:
+        return f"{path.name} is over the cap of {MAX_BYTES:,} bytes ({size:,})"
+    try:
+        cells = json.loads(path.read_bytes()).get("cells")
+        lengths = [
+            len("".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]) for cell in cells
+        ]
+    except Exception:  # not a notebook: notebook_problem says so
+        return None
+    for count, cap, what in (
+        (len(lengths), MAX_CELLS, "cells"),
+        (max(lengths, default=0), MAX_CELL_CHARACTERS, "characters in one cell"),
+        (sum(lengths), MAX_SOURCE_CHARACTERS, "characters of source"),
+    ):
+        if count > cap:
+            return f"{path.name} is over the cap of {cap:,} {what} ({count:,})"
     return None
 
 
