@@ -1,16 +1,13 @@
 """`gpt-course feedback` is per student: one student's text cannot stop the class's feedback or blame the config,
 and no page shows a line of the hidden tests."""
 
-import subprocess
-import sys
-
 import nbformat
 import pytest
 from nbconvert import HTMLExporter
 
 from autograder.instructor import feedback
 from autograder.instructor.course_layout import CourseLayout
-from autograder.instructor.nbgrader_process import tool_environment
+from tests.support.cli_workflow import gpt_course_process as gpt_course
 from tools.checkout import TREE
 from tools.nbgrader_course import completed_release, scratch_course, submit
 
@@ -18,15 +15,6 @@ pytestmark = [pytest.mark.nbgrader, pytest.mark.sandbox]
 
 ASSIGNMENT = "03_attention"  # the quickest notebook to grade
 MARKER = "### BEGIN HIDDEN TESTS"
-
-
-def gpt_course(*args) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "autograder.instructor.cli", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=tool_environment(),
-    )
 
 
 @pytest.fixture(scope="module")

@@ -3,27 +3,16 @@
 import copy
 import csv
 import json
-import subprocess
-import sys
 
 import nbformat
 import pytest
 
-from autograder.instructor.nbgrader_process import tool_environment
+from tests.support.cli_workflow import gpt_course_process as gpt_course
 from tools.nbgrader_course import cell_scores, completed_release, nbgrader, scratch_course, submit
 
 pytestmark = [pytest.mark.nbgrader, pytest.mark.sandbox, pytest.mark.dask]
 
 ASSIGNMENT = "03_attention"  # the quickest notebook to grade
-
-
-def gpt_course(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "autograder.instructor.cli", *args],
-        capture_output=True,
-        text=True,
-        env=tool_environment(),
-    )
 
 
 def with_cell_changed(notebook, grade_id, change):

@@ -7,22 +7,12 @@ import nbformat
 import pytest
 
 from autograder.instructor.course_layout import CourseLayout
-from autograder.instructor.nbgrader_process import tool_environment
+from tests.support.cli_workflow import gpt_course_process as gpt_course
 from tools.nbgrader_course import completed_release, scratch_course, submit
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.nbgrader]
 
 ASSIGNMENT = "03_attention"
-
-
-def gpt_course(*args) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "autograder.instructor.cli", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=tool_environment(),
-        timeout=600,
-    )
 
 
 def sleeper(target) -> str:

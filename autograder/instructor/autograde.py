@@ -126,6 +126,14 @@ def autograde(
     students = [outcome.student for outcome in outcomes if outcome.student not in refused]
     logs = log_directory(course, assignment)
     secret = _record_hidden_seed_secret(logs, os.environ.get(HIDDEN_SEED_SECRET) or secrets.token_hex(16))
+    how = {  # what both ways of grading are told
+        "options": options,
+        "progress": progress,
+        "logs": logs,
+        "limits": limits,
+        "sandboxed": sandboxed,
+        "hidden_seed_secret": secret,
+    }
     if not students:  # every folder had a refused id
         finished, lost = {}, {}
     elif workers > 1 or scheduler:
@@ -136,28 +144,10 @@ def autograde(
             workers=workers,
             scheduler=scheduler,
             scheduler_security=scheduler_security,
-            options=options,
-            progress=progress,
-            logs=logs,
-            limits=limits,
-            sandboxed=sandboxed,
-            hidden_seed_secret=secret,
+            **how,
         )
     else:
-        finished, lost = (
-            _autograde_one_at_a_time(
-                course,
-                assignment,
-                students,
-                options=options,
-                progress=progress,
-                logs=logs,
-                limits=limits,
-                sandboxed=sandboxed,
-                hidden_seed_secret=secret,
-            ),
-            {},
-        )
+        finished, lost = _autograde_one_at_a_time(course, assignment, students, **how), {}
     for outcome in outcomes:
         if outcome.student in refused:
             continue

@@ -5,9 +5,12 @@ import contextlib
 import io
 import os
 import shutil
+import subprocess
+import sys
 
 from autograder.instructor import build, exchange
 from autograder.instructor.cli import main
+from autograder.instructor.nbgrader_process import tool_environment
 from tools.checkout import TREE
 from tools.nbgrader_course import nbgrader
 
@@ -20,6 +23,17 @@ def gpt_course(*args) -> str:
     with contextlib.redirect_stdout(io.StringIO()) as printed:
         main([str(arg) for arg in args])
     return printed.getvalue()
+
+
+def gpt_course_process(*args) -> subprocess.CompletedProcess:
+    """Run the command line as its own process, as an instructor does (the Dask workers and exit status with it)."""
+    return subprocess.run(
+        [sys.executable, "-m", "autograder.instructor.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=tool_environment(),
+        timeout=1200,
+    )
 
 
 def new_course(root):
