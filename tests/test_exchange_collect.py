@@ -25,21 +25,11 @@ from autograder.instructor.cli import main
 from autograder.instructor.errors import BadArgument
 from autograder.instructor.inbound import InboundLimits
 from tests.support.cli_workflow import ASSIGNMENT, COURSE_ID, new_course
+from tests.support.hostile_ids import HOSTILE_IDS
 
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 ANN, BOB = 4242, 4243  # the students' uids: files are chowned to them (root runs these tests)
 ACCOUNTS = {"ann": ANN, "bob": BOB}
-HOSTILE_IDS = [
-    '=HYPERLINK("http:evil","click")',  # a formula
-    "<img src=x onerror=alert(1)>",  # markup
-    "ann\r" + " " * 20 + "bob 18 of 18",  # a carriage return that rewrites the line
-    "\x1b[2J\x1b[1;1Hann",  # terminal escape codes
-    "$(touch PWNED)",  # a shell expansion
-    "-rf",  # an option
-    "..",
-    "ann\u202etxt.exe",  # a bidi override
-    "аnn",  # Cyrillic а: a look-alike of ann
-]
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="giving files to other uids needs root (CI runs as root)")
 

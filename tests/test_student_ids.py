@@ -12,17 +12,10 @@ from autograder.instructor.collect_problems import COLLECTED, NOT_COLLECTED, Col
 from autograder.instructor.errors import BadArgument
 from autograder.instructor.student_ids import checked_id, id_problem
 from tests.support.cli_workflow import ASSIGNMENT, new_course
+from tests.support.hostile_ids import HOSTILE_IDS as COMMON_HOSTILE_IDS
 
 HOSTILE_IDS = [
-    '=HYPERLINK("http:evil","click")',  # a formula
-    "<img src=x onerror=alert(1)>",  # markup
-    "ann\r" + " " * 20 + "bob 18 of 18",  # a carriage return that rewrites the line
-    "\x1b[2J\x1b[1;1Hann",  # terminal escape codes
-    "$(touch PWNED)",  # a shell expansion
-    "-rf",  # an option
-    "..",
-    "ann\u202etxt.exe",  # a bidi override
-    "аnn",  # Cyrillic а: a look-alike of ann
+    *COMMON_HOSTILE_IDS,
     "ann+bob",  # nbgrader's separator in exchange folder names
     "ann/../bob",
     "ann\x00",
