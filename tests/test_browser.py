@@ -15,7 +15,7 @@ import time
 import pytest
 
 from tests.support.course_lab import TOKEN, course_lab
-from tests.support.headless_chromium import CHROMEDRIVER, CHROMIUM, chromium
+from tests.support.headless_chromium import CHROMEDRIVER, CHROMIUM, chromium, wait
 from tools.checkout import TREE
 
 ARTIFACTS = TREE.root / "test-artifacts"
@@ -54,12 +54,6 @@ def instructor_lab(notebooks, tmp_path_factory):
 def browser(tmp_path):
     with chromium(tmp_path / "chromium-profile") as driver:
         yield driver
-
-
-def wait(browser, seconds=90):
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    return WebDriverWait(browser, seconds)
 
 
 def open_notebook(browser, url: str, name: str, title: str):

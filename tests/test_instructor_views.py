@@ -25,7 +25,7 @@ from autograder.instructor.course_layout import CONFIG, CourseLayout
 from autograder.instructor.gradebook import open_gradebook
 from tests.support.cli_workflow import COURSE_ID
 from tests.support.course_lab import TOKEN, course_lab, listening
-from tests.support.headless_chromium import CHROMEDRIVER, CHROMIUM, chromium
+from tests.support.headless_chromium import CHROMEDRIVER, CHROMIUM, chromium, wait
 from tools.checkout import TREE
 from tools.nbgrader_course import cell_scores, completed_release, nbgrader, scratch_course, submit
 
@@ -162,12 +162,6 @@ def lab(course, tmp_path_factory):
 def browser(tmp_path):
     with chromium(tmp_path / "chromium-profile") as driver:
         yield driver
-
-
-def wait(browser, seconds=90):
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    return WebDriverWait(browser, seconds)
 
 
 def submission_id(course, student: str) -> str:

@@ -32,3 +32,10 @@ def chromium(profile: Path):
         yield driver
     finally:
         driver.quit()
+
+
+def wait(browser, seconds: float = 90):
+    """A WebDriverWait on ``browser``: JupyterLab and formgrader take their time to draw on a busy machine."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(browser, seconds)
