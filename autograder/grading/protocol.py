@@ -5,12 +5,16 @@ different processes and read what the others wrote: a grade id in the notebook, 
 error a plug-in put into a cell. Every side imports the words from here, so none can drift from the others.
 """
 
+import re
+
 # Grade ids of the cells of an exercise `name`: its solution is `name`, its tests `test_name` and `hidden_name`.
 SETUP_GRADE_ID = "setup"  # every assignment's locked first code cell, which holds its imports
 VISIBLE_PREFIX = "test_"
 HIDDEN_PREFIX = "hidden_"
 
 HIDDEN_TESTS_MARKER = "BEGIN HIDDEN TESTS"  # nbgrader's marker of the hidden tests' region in a cell
+# The whole region, markers and all (the build removes it from solutions); its group is what lies between them.
+HIDDEN_TESTS_REGION = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS[ \t]*\n?", re.M | re.S)
 
 
 def check_name(exercise: str, hidden: bool = False) -> str:

@@ -24,6 +24,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from autograder.grading.protocol import HIDDEN_TESTS_REGION
 from autograder.instructor.course_layout import CONFIG, CourseLayout, scratch_course
 from autograder.instructor.errors import CourseError
 from autograder.instructor.glossary import read_glossary, with_glossary
@@ -31,7 +32,6 @@ from autograder.instructor.nbgrader_process import failure_reason, nbgrader
 
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 SOLUTION_MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
-HIDDEN_TESTS = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS[ \t]*\n?", re.M | re.S)
 SOLUTION_TIMEOUT = 600  # seconds per cell when executing a solution notebook
 
 
@@ -95,7 +95,7 @@ def solution_notebook(source: nbformat.NotebookNode) -> nbformat.NotebookNode:
     for cell in notebook.cells:
         cell.metadata.pop("nbgrader", None)
         if cell.cell_type == "code":
-            cell.source = HIDDEN_TESTS.sub("", SOLUTION_MARKER.sub("", cell.source)).rstrip("\n")
+            cell.source = HIDDEN_TESTS_REGION.sub("", SOLUTION_MARKER.sub("", cell.source)).rstrip("\n")
             if all(line.lstrip().startswith("#") for line in cell.source.splitlines()):
                 continue  # nothing left but comments: a cell that only held hidden tests
         cells.append(cell)

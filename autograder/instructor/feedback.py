@@ -14,12 +14,11 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.grading.protocol import HIDDEN_TESTS_MARKER
+from autograder.grading.protocol import HIDDEN_TESTS_REGION
 from autograder.instructor.course_layout import CONFIG, CourseLayout
 from autograder.instructor.errors import CourseError
 from autograder.instructor.nbgrader_process import failure_reason, nbgrader
 
-HIDDEN_REGION = re.compile(rf"{HIDDEN_TESTS_MARKER}[^\n]*\n(.*?)\n[^\n]*END HIDDEN TESTS", re.S)
 TAG = re.compile(r"<[^>]*>")
 
 
@@ -28,7 +27,7 @@ def hidden_test_lines(layout: CourseLayout, assignment: str) -> set[str]:
     lines = set()
     for path in layout.source(assignment).glob("*.ipynb"):
         for cell in nbformat.read(path, as_version=4).cells:
-            for region in HIDDEN_REGION.findall(cell.source):
+            for region in HIDDEN_TESTS_REGION.findall(cell.source):
                 lines.update(line.strip() for line in region.splitlines() if line.strip())
     return lines
 
