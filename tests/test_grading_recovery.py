@@ -45,6 +45,17 @@ TRICKS = {  # a wrong answer, and a way to make its tests pass anyway
         "signal.signal(signal.SIGALRM, patch)\n"
         "signal.setitimer(signal.ITIMER_REAL, 0.001, 0.001)\n"
     ),
+    "copied_reference": WRONG  # the reference's source, found next to the checks, copied in and imported
+    + (
+        "import os, pathlib, sys\n"
+        "source = pathlib.Path(check.__file__).parents[1] / 'reference' / 'attention.py'\n"
+        "try:\n"
+        "    pathlib.Path('copied_attention.py').write_text(source.read_text())\n"
+        "    sys.path.insert(0, os.getcwd())\n"
+        "    from copied_attention import softmax_naive\n"
+        "except OSError:\n"
+        "    pass\n"
+    ),
 }
 
 
@@ -162,3 +173,9 @@ def test_an_in_kernel_trick_earns_nothing_and_is_flagged(graded, trick):
     assert scores["test_softmax_naive"] == scores["hidden_softmax_naive"] == 0, scores
     assert sum(scores.values()) == outcomes[trick].max_score - 3  # the other exercises still graded
     assert any(problem.startswith(f"{ASSIGNMENT}.ipynb: for review:") for problem in outcomes[trick].problems)
+
+
+def test_a_read_of_the_reference_is_flagged_with_its_file(graded):
+    _, outcomes = graded
+    flagged = [problem for problem in outcomes["copied_reference"].problems if "refused a read of" in problem]
+    assert any("autograder/reference/attention.py" in problem for problem in flagged), outcomes["copied_reference"]

@@ -49,6 +49,18 @@ UNDONE = {  # changes to classes, which Python cannot refuse: restore_classes() 
     ),
     "delete a method of nn.Module": ("del torch.nn.Module.eval", "torch.nn.Linear(1, 1).eval().training is False"),
 }
+READS = {  # ways to read the reference's source: each must be refused and recorded, with the file named
+    "open it": "open(reference_file).read()",
+    "read it with pathlib": "reference_file.read_text()",
+    "copy it with shutil": "import shutil; shutil.copy(reference_file, 'copied.py')",
+    "os.open and os.read": "os.read(os.open(reference_file, os.O_RDONLY), 100)",
+    "through a link in the folder": "os.symlink(reference_file, 'alias.py'); open('alias.py').read()",
+    "through a dir_fd": "os.open(reference_file.name, os.O_RDONLY, dir_fd=os.open(reference_file.parent, os.O_RDONLY))",
+    "ask its loader": "reference.__loader__.get_source(reference.__name__)",
+    "read its compiled code": "import importlib.util; open(importlib.util.cache_from_source(reference.__file__), 'rb')",
+    "read it with numpy": "import numpy; numpy.fromfile(reference_file, dtype='uint8')",
+    "in code compiled under its name": "exec(compile('open(reference_file).read()', reference.__file__, 'exec'))",
+}
 ALLOWED = {  # what the course's notebooks and checks do: each must work
     "write in the notebook's folder": "open('notes.txt', 'w').write('mine')",
     "make a folder there": "os.makedirs('checkpoints/run', exist_ok=True)",
@@ -66,16 +78,23 @@ ALLOWED = {  # what the course's notebooks and checks do: each must work
     ),
     "signal itself": "os.kill(os.getpid(), 0)",
     "copy a tensor and a module": "import copy; copy.deepcopy(torch.ones(2)); copy.deepcopy(torch.nn.Linear(2, 2))",
+    "load the course's data": "from autograder.materials.data import load_dog_planet; load_dog_planet()",
+    "import a module of the course": "import autograder.grading.untrusted_text",
+    "format a traceback through the checks": (
+        "import traceback\ntry:\n    check.softmax_naive(None)\nexcept Exception:\n    traceback.format_exc()"
+    ),
 }
 
 PROGRAM = """
 import json, os, sys, torch
 from pathlib import Path
 from autograder.checks import attention as check, core
+from autograder.reference import attention as reference
+reference_file = Path(reference.__file__)
 course = Path(sys.argv[1])
 from autograder.grading.in_kernel import guard as kernel_guard
 kernel_guard.install()
-outcomes = {}
+outcomes, reads = {}, {}
 for name, code in json.loads(sys.argv[2]).items():
     try:
         exec(code, dict(globals()))
@@ -83,22 +102,23 @@ for name, code in json.loads(sys.argv[2]).items():
         outcomes[name] = f"ran, but {changed} had to be put back" if changed else "ran"
     except Exception as error:
         outcomes[name] = f"{type(error).__name__}: {error}"
+    reads[name] = kernel_guard.take_course_file_reads()
 for name, (change, undone) in json.loads(sys.argv[3]).items():
     exec(change, dict(globals()))
     changed = kernel_guard.restore_classes()
     outcomes[name] = "undone" if changed and eval(undone, dict(globals())) else f"not undone: {changed}"
-print(json.dumps(outcomes))
+print(json.dumps({"outcomes": outcomes, "reads": reads}))
 """
 
 
 @pytest.fixture(scope="module")
-def outcomes(tmp_path_factory):
+def guarded(tmp_path_factory):
     course = tmp_path_factory.mktemp("course")
     (course / "gradebook.db").write_text("grades")
     notebook_folder = tmp_path_factory.mktemp("notebook")
     temporary = tmp_path_factory.mktemp("tmp")
     result = subprocess.run(
-        [sys.executable, "-c", PROGRAM, str(course), json.dumps(REFUSED | ALLOWED), json.dumps(UNDONE)],
+        [sys.executable, "-c", PROGRAM, str(course), json.dumps(REFUSED | READS | ALLOWED), json.dumps(UNDONE)],
         cwd=notebook_folder,
         capture_output=True,
         text=True,
@@ -108,6 +128,11 @@ def outcomes(tmp_path_factory):
     assert result.returncode == 0, result.stderr
     assert (course / "gradebook.db").read_text() == "grades"
     return json.loads(result.stdout.splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def outcomes(guarded):
+    return guarded["outcomes"]
 
 
 @pytest.mark.parametrize("case", REFUSED)
@@ -120,6 +145,14 @@ def test_changed_classes_are_put_back(outcomes, case):
     assert outcomes[case] == "undone"
 
 
+@pytest.mark.parametrize("case", READS)
+def test_reading_the_course_s_own_files_is_refused_and_recorded(guarded, case):
+    reads = guarded["reads"][case]  # the file, its compiled code, or the folder a dir_fd was opened on
+    assert reads and all(path.startswith("autograder/reference") for path in reads), reads
+    assert guarded["outcomes"][case] != "ran"  # refused: a grading error, or what the route made of it
+
+
 @pytest.mark.parametrize("case", ALLOWED)
-def test_the_guard_allows(outcomes, case):
-    assert outcomes[case] == "ran"
+def test_the_guard_allows(guarded, case):
+    assert guarded["outcomes"][case] == "ran"
+    assert guarded["reads"][case] == []

@@ -42,6 +42,9 @@ HONEST = "a_honest"  # graded first: its autograded notebook exists while the ot
 BYSTANDER = "b_bystander"  # a row of the gradebook only, graded earlier by hand
 SECRET = f"bystander-comment-{uuid.uuid4().hex}"
 MARKER = f"gpt-course-probe-{uuid.uuid4().hex}"  # in the argv of every process a probe leaves behind
+# an owner-only file of the grader's in the environment the kernel sees (planted while the class is graded)
+OWNER_ONLY = Path(sys.prefix) / f"owner-only-{uuid.uuid4().hex}"
+OWNER_ONLY_TEXT = f"owner-only-{uuid.uuid4().hex}"
 NBGRADER_WRITES = ("gradebook.db", "autograded", "feedback", "reports", ".nbgrader.log")
 
 pytestmark = [
@@ -126,6 +129,14 @@ attempt('subprocess', lambda: __import__('subprocess').run(['touch', ROOT + '/ev
 attempt('spawned shell writes', lambda: spawn(['/bin/sh', '-c',
     f'echo pwned > {{ROOT}}/evil_shell; echo pwned > {{ROOT}}/submitted/{HONEST}/{ASSIGNMENT}/{ASSIGNMENT}.ipynb; '
     f'echo pwned > {{sys.prefix}}/evil_shell; ls -a {{ROOT}}']))
+""",
+        "p_owner_only": head
+        + f"""
+attempt('uid', lambda: os.getuid())
+attempt('etc', lambda: sorted(os.listdir('/etc')))
+for path in ('/etc/shadow-', '/etc/gshadow-', '/etc/security/opasswd', {str(OWNER_ONLY)!r}):
+    attempt(path, lambda: open(path).read())
+attempt('shell reads owner-only', lambda: spawn(['/bin/sh', '-c', 'cat {OWNER_ONLY} >/dev/null 2>&1; echo $?']))
 """,
         "p_sleepers": head
         + f"""
@@ -282,9 +293,12 @@ def graded(tmp_path_factory):
     before, rows_before = snapshot(course), gradebook_rows(course)
     watcher = Watcher()
     watcher.start()
+    OWNER_ONLY.touch(mode=0o600)
+    OWNER_ONLY.write_text(OWNER_ONLY_TEXT)
     try:
         outcomes = autograde.autograde(course, ASSIGNMENT, memory_gb=1.5, disk_gb=0.25, max_processes=256)
     finally:
+        OWNER_ONLY.unlink()
         watcher.done.set()
         watcher.join()
     listener.setblocking(False)
@@ -338,6 +352,20 @@ def test_the_gradebook_and_other_students_work_cannot_be_read(graded):
     assert "autograded lists -> ['p_reads']" in output
     assert "shell reads -> (0, '1')" in output  # cat failed
     assert SECRET not in output
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="an unprivileged grader's kernel runs as the grader, by design")
+def test_grading_as_root_the_kernel_owns_nothing_and_sees_no_accounts(graded):
+    output = probe_output(graded["course"], "p_owner_only")
+    uid = int(output.split("uid -> ", 1)[1].split()[0])
+    assert uid in sandbox.KERNEL_UIDS, output
+    etc = ast.literal_eval(output.split("etc -> ", 1)[1].splitlines()[0])
+    assert set(etc) <= set(sandbox.ETC_NEEDED), output
+    for path in ("/etc/shadow-", "/etc/gshadow-", "/etc/security/opasswd"):
+        assert f"{path} -> FileNotFoundError" in output, output
+    assert f"{OWNER_ONLY} -> PermissionError" in output, output
+    assert "shell reads owner-only -> (0, '1')" in output, output
+    assert OWNER_ONLY_TEXT not in output
 
 
 def test_writes_by_every_file_descriptor_route_stay_in_the_sandbox(graded):

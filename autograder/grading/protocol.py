@@ -28,7 +28,7 @@ def pass_line(name: str) -> str:
 
 
 REFUSAL_PREFIX = "grading: "  # the start of every refusal by the kernel's guard, and of what it reports
-PUT_BACK_MARK = REFUSAL_PREFIX + "put back before this test cell:"  # printed into a test cell, for review
+PUT_BACK_MARK = REFUSAL_PREFIX + "before this test cell:"  # printed into a test cell, for review
 
 # The errors GuardedExecute (and nbgrader) put into a cell, with what they mean to the instructor.
 CELL_TIMEOUT = "CellTimeoutError"

@@ -257,7 +257,7 @@ def _trouble_in(autograded: Path) -> list[str]:
             for output in cell.get("outputs", []):
                 text, evalue = str(output.get("text", "")), str(output.get("evalue", ""))
                 if output.get("output_type") == "stream" and text.startswith(PUT_BACK_MARK):
-                    found.append(f"{path.name}: for review: {name} needed {text[len(PUT_BACK_MARK) :].strip()}")
+                    found.append(f"{path.name}: for review: before {name}, {text[len(PUT_BACK_MARK) :].strip()}")
                 elif output.get("output_type") != "error":
                     continue
                 elif output.get("ename") in TROUBLE:

@@ -26,6 +26,8 @@ import importlib.util
 import json
 import os
 import re
+import secrets
+import shlex
 import shutil
 import subprocess
 import sys
@@ -98,41 +100,26 @@ def bwrap_argv(folder: Path, runtime: Path, limits: Limits, command: list[str]) 
     size = ["--size", str(limits.disk_bytes)] if _has_size_option(executable) else []
     environment = [Path(sys.prefix), Path(sys.base_prefix)]  # the venv and the Python it was made from
     environment.append(_package_source())
-    # run by root, bwrap keeps every capability unless told: drop them (else the kernel could mount, mknod, ptrace)
-    argv = [
-        executable,
-        "--unshare-all",
-        "--unshare-user",
-        "--disable-userns",
-        "--die-with-parent",
-        "--new-session",
-        "--cap-drop",
-        "ALL",
-        "--dev",
-        "/dev",
-        "--proc",
-        "/proc",
-        *size,
-        "--tmpfs",
-        "/tmp",  # first: a venv or course under /tmp is bound over it below
-        "--ro-bind",
-        "/usr",
-        "/usr",
-    ]
+    kernel_uid = _kernel_uid()
+    argv = [executable, *_namespaces_and_capabilities(kernel_uid), "--dev", "/dev", "--proc", "/proc", *size]
+    argv += ["--tmpfs", "/tmp"]  # first: a venv or course under /tmp is bound over it below
+    argv += ["--ro-bind", "/usr", "/usr"]
     for name in ("bin", "lib", "lib64", "sbin"):  # merged /usr: symlinks; else directories
         path = Path("/") / name
         if path.is_symlink():
             argv += ["--symlink", os.readlink(path), str(path)]
         elif path.is_dir():
             argv += ["--ro-bind", str(path), str(path)]
-    argv += ["--ro-bind", "/etc", "/etc"]
+    argv += ["--perms", "0755", "--dir", "/etc"]
     argv += [
         arg
-        for secret in ("/etc/shadow", "/etc/gshadow")
-        if os.path.exists(secret)
-        for arg in ("--ro-bind", "/dev/null", secret)
-    ]  # readable by uid 0, which the kernel still is
-    for path in dict.fromkeys(p.resolve() for p in environment):
+        for name in ETC_NEEDED
+        if (Path("/etc") / name).exists()
+        for arg in ("--ro-bind", f"/etc/{name}", f"/etc/{name}")
+    ]
+    environment = list(dict.fromkeys(p.resolve() for p in environment))
+    argv += _reachable_parents([*environment, runtime, folder])
+    for path in environment:
         argv += ["--ro-bind", str(path), str(path)]
     if (font_list := matplotlib_cache()) and font_list.is_dir():
         argv += ["--ro-bind", str(font_list), FONT_LIST]
@@ -161,11 +148,73 @@ def bwrap_argv(folder: Path, runtime: Path, limits: Limits, command: list[str]) 
         "--setenv",
         "MPLCONFIGDIR",
         f"{SCRATCH}/matplotlib",
+        "--setenv",
+        "USER",
+        "kernel",  # an account that /etc/passwd does not hold: getpass and friends read this first
+        "--setenv",
+        "LOGNAME",
+        "kernel",
     ]
-    copy = f"mkdir -p {SCRATCH} && cp -R {SUBMISSION}/. ."
-    copy += f" && cp -R {FONT_LIST} {SCRATCH}/matplotlib" if font_list else ""
-    copy_then_run = f'{copy} && exec "$@"'
-    return [*argv, "/bin/sh", "-c", copy_then_run, "sh", *command]
+    copy = f"cp -R {SUBMISSION}/. ."
+    start = f"mkdir -p {SCRATCH}" + (f" && cp -R {FONT_LIST} {SCRATCH}/matplotlib" if font_list else "")
+    if kernel_uid is None:  # bwrap made a user namespace: the kernel's uid is the grader's, unprivileged already
+        script = f'{copy} && {start} && exec "$@"'
+        return [*argv, "/bin/sh", "-c", script, "sh", *command]
+    # As root: copy the submission as root (its files may be root's, owner-only), give the kernel's uid its
+    # folder, /tmp and the runtime folder (the connection file, its sockets), then become that uid for good.
+    become = f"setpriv --reuid={kernel_uid} --regid={kernel_uid} --clear-groups --inh-caps=-all --no-new-privs"
+    script = (
+        f"{copy} && chown -R {kernel_uid}:{kernel_uid} . {shlex.quote(str(runtime))} && chown {kernel_uid}:{kernel_uid} /tmp && "
+        f'exec {become} /bin/sh -c \'{start} && exec "$@"\' sh "$@"'
+    )
+    return [*argv, "/bin/sh", "-c", script, "sh", *command]
+
+
+def _reachable_parents(destinations: list[Path]) -> list[str]:
+    """bwrap's options that make the folders leading to ``destinations`` (which bwrap would otherwise make
+    owner-only) searchable by a kernel whose uid is not the sandbox's root."""
+    made = ("/", "/usr", "/tmp", "/etc", "/dev", "/proc")
+    parents = sorted({parent for path in destinations for parent in path.parents if str(parent) not in made})
+    return [arg for parent in parents for arg in ("--perms", "0755", "--dir", str(parent))]
+
+
+# What Python, PyTorch and matplotlib read in /etc: the dynamic linker's cache (without it libraries in
+# /usr/lib/<triplet> are not found), time zone, fonts, and the alternatives' links. Nothing with accounts or keys.
+ETC_NEEDED = (
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "localtime",
+    "timezone",
+    "fonts",
+    "alternatives",
+    "mime.types",
+)
+# The uids a kernel runs as when grading runs as root: owner of nothing on the host, one per kernel (so that one
+# kernel's processes do not count against another's process limit), outside the ranges accounts and containers use.
+KERNEL_UIDS = range(1_500_000_000, 1_600_000_000)
+
+
+def _kernel_uid() -> int | None:
+    """The uid a kernel started now runs as: a fresh one of KERNEL_UIDS when grading runs as root, else None
+    (bwrap's user namespace maps the grader's own, unprivileged uid)."""
+    return KERNEL_UIDS[secrets.randbelow(len(KERNEL_UIDS))] if os.geteuid() == 0 else None
+
+
+def _namespaces_and_capabilities(kernel_uid: int | None) -> list[str]:
+    """bwrap's options for the kernel's namespaces and capabilities.
+
+    Unprivileged, bwrap makes a user namespace that maps the grader's uid, and the kernel may make none of its own.
+    As root, a user namespace would map the kernel to uid 0 outside, the owner of every root-only file the sandbox
+    shows; so root's bwrap makes none, keeps only the capabilities to change uid (the sandbox's first shell drops
+    them with the uid, see :func:`bwrap_argv`) and leaves the kernel a uid that owns nothing."""
+    common = ["--die-with-parent", "--new-session"]
+    if kernel_uid is None:
+        return ["--unshare-all", "--unshare-user", "--disable-userns", *common, "--cap-drop", "ALL"]
+    namespaces = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
+    chown = ["--cap-add", "CAP_CHOWN"]  # the copy of the submission and the runtime folder become the kernel's
+    uid = ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    return [*namespaces, *common, "--cap-drop", "ALL", *chown, *uid]
 
 
 @functools.cache

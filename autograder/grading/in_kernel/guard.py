@@ -126,6 +126,10 @@ def install() -> None:
             writes = any(letter in (mode or "") for letter in "wax+") or (mode is None and flags & WRITE_FLAGS)
             if writes and outside(path):
                 raise PermissionError(f"{REFUSAL_PREFIX}a graded notebook may write only in its own folder, not {path}")
+            if (course_file := _course_file(path)) and (route := _read_by_the_notebook()):
+                if route != "linecache":  # a traceback the notebook prints must not flag it: refused, not recorded
+                    _course_file_reads.append(course_file)
+                raise PermissionError(f"{REFUSAL_PREFIX}a graded notebook may not read the course's own {course_file}")
         elif event in PATH_EVENTS:
             if any(outside(args[i]) for i in PATH_EVENTS[event]):
                 raise PermissionError(
@@ -149,6 +153,63 @@ def install() -> None:
 
 
 _startup_times: dict[str, float | None] = {}
+_course_file_reads: list[str] = []  # the course's files the notebook tried to read, until restore() reports them
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))  # the course's ``autograder``
+_LIBRARIES = tuple(os.path.join(os.path.realpath(root), "") for root in {sys.prefix, sys.base_prefix})
+
+
+def _course_file(path) -> str | None:
+    """``autograder/…`` when ``path`` is the course's package or a file or folder in it (the reference's and the
+    checks' source, their compiled code, their data), else None. Links are followed: a link in the notebook's
+    folder to the reference is the reference."""
+    if isinstance(path, int) or path is None:
+        return None
+    real = os.path.realpath(os.fsdecode(path))
+    if real != _PACKAGE and not real.startswith(os.path.join(_PACKAGE, "")):
+        return None
+    return os.path.relpath(real, os.path.dirname(_PACKAGE))
+
+
+def _read_by_the_notebook() -> str | None:
+    """Whether the file being opened is read for the notebook's own code: the nearest caller that is neither the
+    standard library nor a third-party package is the notebook (a cell, a file of its folder, an ``exec``), not
+    the course's modules. An import is not a read (running a module shows none of its source). The route, or None:
+    "linecache" where the standard library reads source lines to show a traceback, else "read"."""
+    route = "read"
+    frame = sys._getframe(2)  # past this function and the hook: the code that opened the file
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if filename.startswith("<frozen"):
+            if frame.f_code.co_name == "_find_and_load":
+                return None
+        else:
+            module_file = _module_file(frame)
+            if module_file is not None and os.path.join(os.path.realpath(module_file), "").startswith(
+                os.path.join(_PACKAGE, "")
+            ):
+                return None  # the course's own code reads its own files
+            if module_file is None or not os.path.realpath(module_file).startswith(_LIBRARIES):
+                return route  # the notebook's code: a cell, a module of its folder, code it compiled
+            if frame.f_globals.get("__name__") == "linecache":
+                route = "linecache"
+        frame = frame.f_back
+    return None  # no code of the notebook's is running: the kernel (a traceback IPython shows) reads it
+
+
+def _module_file(frame) -> str | None:
+    """The file of the module whose namespace ``frame`` runs in, if that is a loaded module's (a cell runs in
+    ``__main__``, which has none); judged by the namespace, not by the file name a code object claims."""
+    module = sys.modules.get(frame.f_globals.get("__name__", ""))
+    if module is None or getattr(module, "__dict__", None) is not frame.f_globals:
+        return None
+    return getattr(module, "__file__", None)
+
+
+def take_course_file_reads() -> list[str]:
+    """The course's files the notebook tried to read since the last call, once each."""
+    reads = list(dict.fromkeys(_course_file_reads))
+    _course_file_reads.clear()
+    return reads
 
 
 def startup_times() -> dict[str, float | None]:
@@ -171,8 +232,10 @@ def _process_start_time() -> float | None:
 def restore(setup_imports: str = "", hidden_seed_secret: str = "") -> list[str]:
     """Put everything back that a test cell relies on, hand the checks the grading run's secret for their hidden
     seeds (`autograder.grading.in_kernel.hidden_seeds`), then rerun the setup cell's imports in the notebook's namespace;
-    return what had been changed (for review). Run before each graded test cell."""
-    changed = _stop_what_acts_later() + restore_classes() + _restore_kernel_state()
+    return what had been changed and which of the course's files the notebook tried to read (for review). Run
+    before each graded test cell."""
+    changed = [f"put back {item}" for item in _stop_what_acts_later() + restore_classes() + _restore_kernel_state()]
+    changed += [f"refused a read of {path}" for path in take_course_file_reads()]
     if hidden_seed_secret:
         hidden_seeds.use_secret(hidden_seed_secret)
     shell = _shell()
