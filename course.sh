@@ -72,7 +72,11 @@ lab() {
             [[ -e my_notebooks/$name ]] || cp -r "$release" "my_notebooks/$name"
         done
     fi
-    if ! $instructor; then
+    if $instructor; then
+        # The instructor's JupyterLab (jupyter/instructor/): formgrader served by the course's extension
+        # (autograder/instructor/formgrader_escaping.py), which escapes what formgrader's pages print.
+        export JUPYTER_CONFIG_PATH=$PWD/jupyter/instructor${JUPYTER_CONFIG_PATH:+:$JUPYTER_CONFIG_PATH}
+    else
         # The student's JupyterLab (jupyter/student/): nbgrader's student tools only (assignment list, Validate;
         # no Formgrader, Create Assignment or Course List) and no prompt to fetch Jupyter's news. Read through
         # Jupyter's config path and JupyterLab's settings overrides; installed files stay as they are.

@@ -9,17 +9,21 @@ sanitizer, and "hostile" with the course's config; headless Chromium opens both 
 (JupyterLab started by ``./course.sh lab --instructor``, formgrader pointed at the course), on their feedback pages
 and in the instructor's JupyterLab. Control proves each payload is live in this browser and view; hostile must
 reach the listener from nowhere, and still show its figure and its text. The id route: a student id with markup in
-an LMS zip is refused at collect, and formgrader, which prints ids unescaped, would run it.
+an LMS zip is refused at collect; one that reaches the gradebook anyway, or the URL of one of formgrader's pages,
+shows as text, escaped by the course's formgrader extension (`autograder.instructor.formgrader_escaping`).
 
 Screenshots in test-artifacts/ (formgrader_hostile.png, feedback_hostile.png, lab_control.png, lab_hostile.png)."""
 
+import shutil
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import warnings
 import zipfile
 
 import pytest
+from sqlalchemy.exc import SAWarning
 
 from autograder.instructor.course_layout import CONFIG, CourseLayout
 from autograder.instructor.gradebook import open_gradebook
@@ -296,8 +300,7 @@ MARKUP_ID = "<img src=x onerror=document.title='id-ran'>"
 
 
 def test_a_student_id_with_markup_never_reaches_formgrader(course, lab, browser, tmp_path):
-    """Formgrader prints student ids unescaped (its own templates: Jinja without autoescape, not configurable), so
-    the id is kept out at the door: collect refuses it, and formgrader's list of students runs nothing."""
+    """The door: collect refuses an id with markup, and formgrader's list of students runs nothing."""
     from tests.support.cli_workflow import gpt_course  # the command line itself: its door
 
     download = tmp_path / "download.zip"
@@ -316,6 +319,70 @@ def test_a_student_id_with_markup_never_reaches_formgrader(course, lab, browser,
     wait(browser).until(lambda driver: "hostile" in driver.execute_script("return document.body.innerText"))
     time.sleep(1)
     assert browser.title != "id-ran"
-    # what the door keeps out: formgrader's page of a student prints the id as it is, and its markup runs
-    browser.get(f"{lab}/formgrader/manage_students/{urllib.parse.quote(MARKUP_ID, safe='')}?token={TOKEN}")
-    wait(browser, 30).until(lambda driver: driver.title == "id-ran")
+
+
+# What a page shows as text: its scripts' source left out (formgrader also puts ids in JavaScript strings)
+SHOWN_TEXT = (
+    "const body = document.body.cloneNode(true);"
+    "body.querySelectorAll('script').forEach(script => script.remove());"
+    "return body.textContent"
+)
+
+
+@pytest.fixture
+def markup_student(course):
+    """A student whose id carries markup, straight into the gradebook (as a hostile or hand-made row would get
+    there, past the course's doors), with a graded submission: hostile's sanitized notebook."""
+    layout = CourseLayout(course)
+    with open_gradebook(course) as gradebook, warnings.catch_warnings():
+        warnings.simplefilter("ignore", SAWarning)  # nbgrader's add_submission trips SQLAlchemy's autoflush warnings
+        gradebook.add_student(MARKUP_ID)
+        gradebook.add_submission(ASSIGNMENT, MARKUP_ID)
+    shutil.copytree(layout.autograded("hostile", ASSIGNMENT), layout.autograded(MARKUP_ID, ASSIGNMENT))
+    try:
+        yield MARKUP_ID
+    finally:
+        with open_gradebook(course) as gradebook:
+            gradebook.remove_student(MARKUP_ID)
+        shutil.rmtree(layout.autograded(MARKUP_ID, ASSIGNMENT).parent)
+
+
+def test_formgrader_shows_ids_and_its_urls_as_text(course, lab, browser, markup_student):
+    """nbgrader prints ids and its URLs' segments unescaped (its Jinja2 environment has no autoescape, and its
+    manual-grading view prints the id into nbconvert's output): the course's extension escapes both. Checked
+    once by hand: with nbgrader's own formgrader extension instead, every page below sets the title."""
+    # logged in as at JupyterLab's root (formgrader's pages set their login cookie for their own folder only)
+    browser.get(f"{lab}/api/status?token={TOKEN}")
+    quoted = urllib.parse.quote(markup_student, safe="")
+    pages = {
+        f"manage_students/{quoted}": "Students",
+        f"manage_students/{quoted}/{ASSIGNMENT}": "Students",
+        f"manage_submissions/{quoted}": "Assignments",
+        f"gradebook/{quoted}/{quoted}": "Manual Grading",
+        f"submissions/{submission_id(course, markup_student)}/": "Submission",
+    }
+    for page, ready_text in pages.items():
+        open_and_wait(browser, f"{lab}/formgrader/{page}?token={TOKEN}", ready_text)
+        time.sleep(1)  # the markup's image has failed to load by now (readyState "complete"): its handler had its turn
+        assert browser.title != "id-ran", page
+        assert browser.execute_script("return document.querySelectorAll('[onerror]').length") == 0, page
+        assert markup_student in browser.execute_script(SHOWN_TEXT), page
+
+    # formgrader's own list (drawn by its JavaScript, as text) and its honest pages are as they were
+    browser.get(f"{lab}/formgrader/manage_students?token={TOKEN}")
+    wait(browser).until(lambda driver: markup_student in driver.execute_script("return document.body.innerText"))
+    assert browser.title != "id-ran"
+    honest = {  # a text each page's JavaScript draws from formgrader's API, or the grading view's notebook
+        "manage_assignments": ASSIGNMENT,
+        f"manage_submissions/{ASSIGNMENT}": "hostile",
+        "manage_students": "hostile",
+        "manage_students/hostile": ASSIGNMENT,
+        "gradebook": ASSIGNMENT,
+        f"gradebook/{ASSIGNMENT}/{ASSIGNMENT}": "Submission #",
+        f"submissions/{submission_id(course, 'control')}/": NOTEBOOK_TITLE,
+    }
+    for page, text in honest.items():
+        with urllib.request.urlopen(f"{lab}/formgrader/{page}?token={TOKEN}") as response:
+            assert response.status == 200, page
+        open_and_wait(browser, f"{lab}/formgrader/{page}?token={TOKEN}", text)
+    assert "control" in browser.execute_script(SHOWN_TEXT)  # the grading view names its student

@@ -13,5 +13,6 @@
 - `feedback`: the students' feedback pages; `review`: one submission run in the grading sandbox for the instructor
   to read; `report`: grades as CSV and the class report; `selfgrade`: a
   learner's own grading; `book`: the executed solutions as a static website for self-study (`./course.sh book`);
+- `formgrader_escaping`: nbgrader's formgrader in the instructor's JupyterLab, with its pages escaped;
 - `errors`: the one-line errors the command line reports.
 """
