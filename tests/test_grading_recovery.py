@@ -175,6 +175,15 @@ def test_an_in_kernel_trick_earns_nothing_and_is_flagged(graded, trick):
     assert any(problem.startswith(f"{ASSIGNMENT}.ipynb: for review:") for problem in outcomes[trick].problems)
 
 
+def test_a_wrong_answer_is_not_taken_for_a_read_of_the_course_s_files(graded):
+    _, outcomes = (
+        graded  # its failing checks' tracebacks show the checks' source: the kernel reads it, not the notebook
+    )
+    for trick, outcome in outcomes.items():
+        if trick != "copied_reference":
+            assert not any("refused a read" in problem for problem in outcome.problems), (trick, outcome)
+
+
 def test_a_read_of_the_reference_is_flagged_with_its_file(graded):
     _, outcomes = graded
     flagged = [problem for problem in outcomes["copied_reference"].problems if "refused a read of" in problem]

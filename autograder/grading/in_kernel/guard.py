@@ -188,7 +188,12 @@ def _read_by_the_notebook() -> str | None:
                 os.path.join(_PACKAGE, "")
             ):
                 return None  # the course's own code reads its own files
-            if module_file is None or not os.path.realpath(module_file).startswith(_LIBRARIES):
+            # a library's code: by its module, or by its file where the module is gone from sys.modules (the
+            # kernel's own __main__, which IPython replaces with the notebook's namespace)
+            library = (module_file or filename).startswith(_LIBRARIES) or os.path.realpath(
+                module_file or filename
+            ).startswith(_LIBRARIES)
+            if not library:
                 return route  # the notebook's code: a cell, a module of its folder, code it compiled
             if frame.f_globals.get("__name__") == "linecache":
                 route = "linecache"
