@@ -2,10 +2,13 @@
 
 The catalogue (tools/catalogue/) holds the bugs someone thought of; this module makes the bugs nobody
 thought of. For every graded exercise it takes the solution cell of the source notebook, changes one
-thing at a time (an operator, an operand order, a dim, a constant, a transpose, a call) and runs the
-changed cell through the exercise's visible and hidden check, in process, as tests/test_check_catalogue.py
-does. A mutant the checks pass either computes the same thing (an equivalent mutant: allow-list it in
-tools/mutation_equivalents.toml with the reason) or is a bug that the hidden cases miss.
+thing at a time (an operator, an operand order, a dim, a constant, a transpose, a call; and the mistakes
+that change something besides the result: an in-place operation on the caller's tensor, a copy left out,
+``torch.no_grad()`` forgotten, ``generator=`` or ``device=`` dropped, a buffer left out of the state_dict, a seed
+that resets the caller's random state) and runs the changed cell through the exercise's visible and hidden
+check, in process, as tests/test_check_catalogue.py does. A mutant the checks pass either computes the same
+thing (an equivalent mutant: allow-list it in tools/mutation_equivalents.toml with the reason) or is a bug
+that the hidden cases miss.
 
 Why not mutmut or cosmic-ray: both mutate the files of an importable package and run a test command
 for every mutant. mutmut 3 mutates functions of .py files in a pytest project (it copies the tree to
@@ -24,6 +27,7 @@ import ast
 import contextlib
 import copy
 import dataclasses
+import difflib
 import importlib
 import io
 import json
@@ -103,6 +107,11 @@ MODULES = {"torch", "nn", "F", "functional", "linalg"}  # x.f(dim) is a method, 
 OTHER_DIMS = (-1, 0, -2)
 TRANSPOSES = {"transpose", "t", "permute", "swapaxes"}
 MINUS_INFINITY = {"float('-inf')", "-float('inf')", "-torch.inf", "-math.inf"}
+IN_PLACE = {ast.Add: "add_", ast.Sub: "sub_", ast.Mult: "mul_", ast.Div: "div_"}
+COPY_METHODS = {"clone", "copy"}
+COPY_FUNCTIONS = {"list", "dict", "copy.copy", "copy.deepcopy"}
+GRAD_OFF = {"no_grad", "inference_mode"}
+OPENS_FUNCTION = "opens_function_body"  # the attribute that marks where `reseeded` inserts its seed
 
 
 def swapped_operands(node):
@@ -227,6 +236,89 @@ def dropped_unary(node):
         yield f"drop {SYMBOLS[type(node.op)]}", node.operand
 
 
+# The mistakes students make that change something besides the result: the caller's arguments, grad mode, the
+# device, the random state. Their results are often right; the checks' contracts are what catches them.
+
+
+def in_place_arithmetic(node):
+    # a.sub_(b) for a - b: the in-place method changes the caller's tensor (or a parameter) as well.
+    if isinstance(node, ast.BinOp) and type(node.op) in IN_PLACE and isinstance(node.left, (ast.Name, ast.Attribute)):
+        method = IN_PLACE[type(node.op)]
+        yield (
+            f"a {SYMBOLS[type(node.op)]} b → a.{method}(b)",
+            ast.Call(ast.Attribute(node.left, method, ast.Load()), [node.right], []),
+        )
+
+
+def sort_in_place(node):
+    # x.sort() for sorted(x): the caller's list is sorted too.
+    if _is_call_of_one(node, "sorted", keywords=True) and isinstance(node.func, ast.Name):
+        (listed,) = node.args
+        sorting = ast.Call(ast.Attribute(listed, "sort", ast.Load()), [], node.keywords)
+        yield "sorted(x) → (x.sort(), x)[1]", ast.Subscript(ast.Tuple([sorting, listed], ast.Load()), ast.Constant(1))
+
+
+def removed_copy(node):
+    # The copy left out: x.clone(), x.copy(), list(x), copy.deepcopy(x) and x[:] become x, the caller's own object,
+    # which the code then changes (or which a later change of the caller's changes).
+    if _is_method_call(node, COPY_METHODS):
+        yield f"x.{node.func.attr}() → x", node.func.value
+    if isinstance(node, ast.Call) and ast.unparse(node.func) in COPY_FUNCTIONS and _is_call_of_one(node):
+        yield f"{ast.unparse(node.func)}(x) → x", node.args[0]
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice) and _is_whole(node.slice):
+        yield "x[:] → x", node.value
+
+
+def graph_kept(node):
+    # torch.no_grad() forgotten (the body runs with grad mode on and builds a graph), or .detach() left out.
+    if isinstance(node, ast.With):
+        for index, item in enumerate(node.items):
+            if _called_name_of(item.context_expr) not in GRAD_OFF or item.optional_vars is not None:
+                continue
+            name = ast.unparse(item.context_expr)
+            if len(node.items) == 1:
+                yield f"with {name}: → the body without it", ast.If(ast.Constant(True), node.body, [])
+            else:
+                kept = copy.copy(node)
+                kept.items = [*node.items[:index], *node.items[index + 1 :]]
+                yield f"drop {name} from the with", kept
+    if _is_method_call(node, {"detach"}):
+        yield "x.detach() → x", node.func.value
+
+
+def dropped_generator(node):
+    # generator= left out: the call draws from the global random state instead of the generator it was given.
+    yield from _without_keyword(node, "generator")
+
+
+def dropped_device(node):
+    # device= left out: the tensor is made on the CPU whatever device the input is on.
+    yield from _without_keyword(node, "device")
+
+
+def buffer_not_persistent(node):
+    # persistent=False on a buffer that belongs in the state_dict: checkpoints lose it.
+    if (
+        _called_name_of(node) == "register_buffer"
+        and len(node.args) == 2
+        and not any(keyword.arg == "persistent" for keyword in node.keywords)
+    ):
+        changed = copy.copy(node)
+        changed.keywords = [*node.keywords, ast.keyword("persistent", ast.Constant(False))]
+        yield "register_buffer(name, t) → register_buffer(name, t, persistent=False)", changed
+
+
+def reseeded(node):
+    # torch.manual_seed(0) at the top of a function, "for reproducibility": it resets the caller's random state,
+    # and every call draws the same numbers. Made in cells that use torch, before the first statement that
+    # students write in each function body (see _mark_function_openings).
+    if getattr(node, OPENS_FUNCTION, False):
+        seed = ast.Expr(
+            ast.Call(ast.Attribute(ast.Name("torch", ast.Load()), "manual_seed", ast.Load()), [ast.Constant(0)], [])
+        )
+        yield "torch.manual_seed(0) at the top of the function", [seed, node]
+
+
 # Specific operators first: a mutant that two operators make is counted once, under the first.
 OPERATORS = {
     operator.__name__: operator
@@ -240,6 +332,14 @@ OPERATORS = {
         arithmetic_swap,
         comparison_swap,
         dropped_scaling,
+        in_place_arithmetic,
+        sort_in_place,
+        removed_copy,
+        graph_kept,
+        dropped_generator,
+        dropped_device,
+        buffer_not_persistent,
+        reseeded,
         removed_call,
         removed_statement,
         dropped_unary,
@@ -282,12 +382,74 @@ def _transposed(node: ast.expr) -> ast.expr:
     return ast.Attribute(node, "mT", ast.Load())
 
 
+def _called_name_of(node) -> str | None:
+    return _called_name(node) if isinstance(node, ast.Call) else None
+
+
+def _is_method_call(node, names) -> bool:
+    """x.name() with no arguments, for one of ``names``."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in names
+        and not node.args
+        and not node.keywords
+    )
+
+
+def _is_call_of_one(node, name: str | None = None, keywords: bool = False) -> bool:
+    """A call with one positional argument (and no keywords unless ``keywords``), of ``name`` if given."""
+    return (
+        isinstance(node, ast.Call)
+        and (name is None or _called_name(node) == name)
+        and len(node.args) == 1
+        and not isinstance(node.args[0], ast.Starred)
+        and (keywords or not node.keywords)
+    )
+
+
+def _without_keyword(node, name: str):
+    if isinstance(node, ast.Call) and any(keyword.arg == name for keyword in node.keywords):
+        changed = copy.copy(node)
+        changed.keywords = [keyword for keyword in node.keywords if keyword.arg != name]
+        yield f"drop {name}=", changed
+
+
+def _is_docstring(statement: ast.stmt) -> bool:
+    return (
+        isinstance(statement, ast.Expr)
+        and isinstance(statement.value, ast.Constant)
+        and type(statement.value.value) is str
+    )
+
+
+def _is_whole(part: ast.Slice) -> bool:
+    return part.lower is None and part.upper is None and part.step is None
+
+
+def _mark_function_openings(tree: ast.AST, lines: set[int] | None) -> None:
+    """Mark the first statement on ``lines`` of every function body, where ``reseeded`` inserts its seed; only
+    where the cell uses torch (a tokenizer's student does not seed torch)."""
+    if not any(isinstance(node, ast.Name) and node.id == "torch" for node in ast.walk(tree)):
+        return
+    for function in ast.walk(tree):
+        if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            written = [
+                statement
+                for statement in function.body
+                if (lines is None or statement.lineno in lines) and not _is_docstring(statement)
+            ]
+            if written:
+                setattr(written[0], OPENS_FUNCTION, True)
+
+
 # ----------------------------------------------------------------------------- the mutator
 
 
 def mutants(exercise: str, source: str, lines: set[int] | None = None) -> list[Mutant]:
     """Every distinct mutant of ``source`` that compiles, made at nodes on ``lines`` (default: all lines)."""
     tree = ast.parse(source)
+    _mark_function_openings(tree, lines)
     original = ast.unparse(tree)
     seen, found = {original}, []
     for place, node in _mutable_nodes(tree, lines):
@@ -313,10 +475,15 @@ def _mutable_nodes(tree: ast.AST, lines: set[int] | None):
 
 
 def _unparse_with(tree: ast.AST, place: tuple, replacement: ast.AST) -> str:
-    """The source of ``tree`` with the node at ``place`` replaced; the tree is left as it was."""
+    """The source of ``tree`` with the node at ``place`` replaced (by the nodes of a list: inserted in its place,
+    where the node is one of a list, a statement of a body); the tree is left as it was."""
     parent, field, index = place
     value = getattr(parent, field)
-    setattr(parent, field, replacement if index is None else [*value[:index], replacement, *value[index + 1 :]])
+    if index is None:
+        setattr(parent, field, replacement)
+    else:
+        replacements = replacement if isinstance(replacement, list) else [replacement]
+        setattr(parent, field, [*value[:index], *replacements, *value[index + 1 :]])
     try:
         return ast.unparse(tree)
     finally:
@@ -333,10 +500,18 @@ def _compiles(source: str) -> bool:
 
 def _changed_line(original: str, mutated: str) -> str:
     """The mutated statement. Each mutant changes one node, and ast.unparse writes every simple statement, and
-    every compound statement's header, on one line: the line that differs."""
-    changed = [
-        (old.strip(), new.strip()) for old, new in zip(original.splitlines(), mutated.splitlines()) if old != new
-    ]
+    every compound statement's header, on one line: the line that differs. A mutant that inserts statements
+    (``reseeded``) is written as the inserted lines and the line they come before."""
+    old_lines, new_lines = original.splitlines(), mutated.splitlines()
+    if len(old_lines) != len(new_lines):
+        matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
+        return " / ".join(
+            f"{new.strip()}  # before {old_lines[i1].strip() if i1 < len(old_lines) else 'the end'}"
+            for tag, i1, _, j1, j2 in matcher.get_opcodes()
+            if tag == "insert"
+            for new in new_lines[j1:j2]
+        )
+    changed = [(old.strip(), new.strip()) for old, new in zip(old_lines, new_lines) if old != new]
     return " / ".join(f"pass  # instead of {old}" if new == "pass" else new for old, new in changed)
 
 
