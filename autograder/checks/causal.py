@@ -117,6 +117,7 @@ def _check_dropout_statistics(check, dropout_class, p, generator, shape=(200_000
         layer,
         x.clone(),
         description=f"Dropout({p}) in train mode on {show(x)}",
+        draws=True,
         hint="draw one random number per value, whatever the input's shape: torch.rand_like(x)",
     )
     if type(got) is not torch.Tensor or got.shape != x.shape:

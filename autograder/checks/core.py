@@ -1,6 +1,7 @@
 """The building blocks of every check: calling student code, strict comparisons, clear failures."""
 
 import contextlib
+import inspect
 import math
 import random
 import re
@@ -8,6 +9,7 @@ import reprlib
 
 import torch
 
+from autograder.checks import contracts
 from autograder.grading import protocol
 from autograder.reference.lock import ReferenceUsedError, forbid
 
@@ -95,15 +97,19 @@ class Check:
         self.name = protocol.check_name(exercise, hidden)
         self.reference = exercise  # the reference that student code under this check may not call
         self.cases = 0
+        # the contracts that run student code again, once per check
+        self._repeated = self._device_checked = self._reseed_checked = self._backward_checked = False
 
     def __enter__(self):
         # Checks draw random numbers; the notebook's random streams must not notice.
         self._python_state, self._torch_state = random.getstate(), torch.random.get_rng_state()
+        self._grad_enabled = torch.is_grad_enabled()  # nor its grad mode, whatever the student code left
         return self
 
     def __exit__(self, kind, error, traceback):
         random.setstate(self._python_state)
         torch.random.set_rng_state(self._torch_state)
+        torch.set_grad_enabled(self._grad_enabled)
         if kind is None:
             print(f"{protocol.pass_line(self.name)} ({self.cases} case{'s' * (self.cases != 1)})")
         return False
@@ -119,9 +125,76 @@ class Check:
                 hint="write the code yourself in the exercise cell",
             )
 
-    def call(self, function, *args, description: str | None = None, hint: str | None = None, **kwargs):
-        """Run student code; turn its exceptions (and use of the reference) into clear failures."""
+    def call(
+        self,
+        function,
+        *args,
+        description: str | None = None,
+        hint: str | None = None,
+        changes: str = contracts.NOTHING,
+        draws: bool = False,
+        again: bool = True,
+        graph: bool = True,
+        **kwargs,
+    ):
+        """Run student code; turn its exceptions (and use of the reference) into clear failures, and hold it to the
+        contracts of `autograder.checks.contracts`: ``changes`` says what of its arguments it may change
+        (``contracts.NOTHING``, ``contracts.VALUES`` of modules, or ``"anything"``), ``draws`` whether it may draw
+        from the global random generators, and ``again=False`` leaves out the second call with the same arguments
+        (where the check counts what the call does; the runs on copies stay); ``graph=False`` says the call must build no autograd graph
+        (inference: generation runs under torch.no_grad())."""
         self.cases += 1
+        draws = draws or inspect.isclass(function)  # building a layer draws its initial weights
+        call = description or f"{getattr(function, '__name__', 'your code')}(...)"
+        watch = contracts.Watch(function, args, kwargs, changes=changes, draws=draws)
+        with contracts.GraphWatch() as built:
+            result = self._run(function, args, kwargs, call, hint)
+        if not graph and built.saved:
+            self.fail(
+                f"{call}: it built an autograd graph ({built.saved} tensors kept for a backward pass that never comes)",
+                expected="no graph: inference under torch.no_grad()",
+                got="a graph the size of every forward pass",
+                hint="decorate the function with @torch.no_grad() (or wrap its loop in `with torch.no_grad():`): "
+                "without it every step keeps its activations for a backward pass, and memory grows with each token",
+            )
+        if broken := watch.broken():
+            self.fail(f"{call}: {broken.problem}", expected=broken.expected, got=broken.got, hint=broken.hint)
+        once = not inspect.isclass(function) and not isinstance(result, torch.nn.Module)
+        pure = changes == contracts.NOTHING
+        if draws and pure and not self._reseed_checked:
+            self._reseed_checked = True
+            with contracts.quiet(), forbid(self.reference):
+                reseeds = contracts.reseeds(function, args, kwargs, watch)
+            if reseeds:
+                self.fail(f"{call}: {reseeds.problem}", expected=reseeds.expected, got=reseeds.got, hint=reseeds.hint)
+        if pure and once and not self._backward_checked:
+            self._backward_checked = True
+            with contracts.quiet(), forbid(self.reference):
+                broken = contracts.backward_through(function, args, kwargs, result)
+            if broken:
+                self.fail(f"{call}: {broken.problem}", expected=broken.expected, got=broken.got, hint=broken.hint)
+        if again and pure and once and not self._repeated and watch.rng_unchanged():
+            self._repeated = True
+            first = contracts.copy_of(result)  # the first result as it was: a second call may change it
+            watch.rewind_generators()
+            with contracts.quiet():
+                second = self._run(function, args, kwargs, f"a second call of {call}", hint)
+            if not (contracts.same_result(first, second) and contracts.same_result(first, result)):
+                self.fail(
+                    f"{call}: a second call with the same arguments gave another result",
+                    expected=show(first),
+                    got=show(second),
+                    hint=contracts.REPEAT_HINT,
+                )
+        if pure and not self._device_checked and contracts.can_run_on_meta(function, args, kwargs):
+            self._device_checked = True
+            with forbid(self.reference):
+                broken = contracts.device_and_dtype(function, args, kwargs, result)
+            if broken:
+                self.fail(f"{call}: {broken.problem}", expected=broken.expected, got=broken.got, hint=broken.hint)
+        return result
+
+    def _run(self, function, args: tuple, kwargs: dict, call: str, hint: str | None):
         with forbid(self.reference):
             try:
                 return function(*args, **kwargs)
@@ -134,7 +207,6 @@ class Check:
                     hint="replace `raise NotImplementedError()` in the exercise cell with your code",
                 ) from error
             except Exception as error:
-                call = description or f"{getattr(function, '__name__', 'your code')}(...)"
                 raise CheckFailure(
                     self.name,
                     f"{call} raised {type(error).__name__}: {clean(error)}",
@@ -212,7 +284,7 @@ class Check:
 
     def module(self, module_class, *args, described: str, parameters: list[str], **kwargs) -> torch.nn.Module:
         """Build a student module and check that it has exactly the named parameters."""
-        module = self.call(module_class, *args, description=described, **kwargs)
+        module = self.call(module_class, *args, description=described, draws=True, **kwargs)
         if not isinstance(module, torch.nn.Module):
             self.fail(
                 f"{described} is not a torch.nn.Module",
@@ -241,6 +313,14 @@ class Check:
                 got=f"buffers {show([name for name, _ in module.named_buffers()])}",
                 hint="self.register_buffer('mask', ...): a buffer is saved in the state_dict and moves with "
                 "the module to a GPU, a plain tensor attribute does neither",
+            )
+        if not any(key == "mask" or key.endswith(".mask") for key in module.state_dict()):
+            self.fail(
+                f"{described} does not save its mask with its weights",
+                expected="'mask' among module.state_dict()",
+                got=f"state_dict keys {show(list(module.state_dict()))}",
+                hint="register_buffer('mask', ...) without persistent=False: the course's checkpoints and the GPT-2 "
+                "weights you load later keep the mask with the weights",
             )
 
     def float64_outputs(self, module, expected, x: torch.Tensor, name: str) -> None:

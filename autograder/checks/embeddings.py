@@ -152,7 +152,7 @@ def _training_hint(weight, pairs, losses):
 
 def _check_training(check, train_bigram, pairs, vocab_size, steps, lr):
     described = f"train_bigram({len(pairs)} pairs, vocab_size={vocab_size}, steps={steps}, lr={lr})"
-    result = check.call(train_bigram, pairs.clone(), vocab_size, steps, lr, description=described)
+    result = check.call(train_bigram, pairs.clone(), vocab_size, steps, lr, description=described, draws=True)
     if type(result) is not tuple or len(result) != 2:
         check.fail(f"{described} must return a pair (model, losses)", got=show(result), hint="return model, losses")
     model, losses = result
@@ -462,6 +462,11 @@ def _check_shuffle(check, create_dataloader, token_ids):
         return [tuple(row.tolist()) for inputs, _ in _batches(check, loader, description) for row in inputs]
 
     expected = sorted(tuple(row.tolist()) for row, _ in ref.SlidingWindowDataset(token_ids, 3, 3))
+    reference_order = [
+        tuple(row.tolist())
+        for inputs, _ in ref.create_dataloader(list(token_ids), 2, 3, 3, shuffle=True, drop_last=False, seed=1)
+        for row in inputs
+    ]
     first, again, other = windows(1), windows(1), windows(2)
     check.equal(
         sorted(first),
@@ -477,6 +482,14 @@ def _check_shuffle(check, create_dataloader, token_ids):
     )
     if other == first:
         check.fail("loaders with seeds 1 and 2 gave the same order", hint="the seed must decide the shuffling order")
+    check.equal(
+        first,
+        reference_order,
+        "the order of a shuffled loader with seed=1",
+        hint="shuffle with the DataLoader's own generator, DataLoader(..., shuffle=True, "
+        "generator=torch.Generator().manual_seed(seed)), not the global one: the same seed then gives the same "
+        "batches on every machine, whatever ran before",
+    )
 
 
 @exercise
@@ -624,3 +637,9 @@ def nearest_neighbours_hidden(check, nearest_neighbours, seed):
         vectors = torch.randn(rows, dim, generator=generator) * torch.rand(rows, 1, generator=generator) * 10
         _check_neighbours(check, nearest_neighbours, vectors, rows - 1, rows - 1)
         _check_neighbours(check, nearest_neighbours, vectors, 0, 1)
+    # Another row in the same direction ties with the row itself (cosine exactly 1): the row is not always the
+    # first of a ranking that includes it, so "drop the first" may drop the other row and keep itself.
+    vectors = torch.randn(6, 4, generator=generator)
+    vectors[0], vectors[5] = torch.tensor([3.0, 0.0, 0.0, 0.0]), torch.tensor([1.0, 0.0, 0.0, 0.0])
+    for index in (0, 5):
+        _check_neighbours(check, nearest_neighbours, vectors, index, 3)

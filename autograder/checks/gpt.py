@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from autograder.checks import contracts
 from autograder.checks.core import TOLERANCE, clean, show
 from autograder.checks.registry import exercise
 from autograder.checks.train_mode import check_dropout
@@ -271,7 +272,9 @@ COUNT_HINT = (
 
 
 def _check_count(check, count, config, tied):
-    got = check.call(count, dict(config), tied=tied, description=f"gpt_parameter_count(config, tied={tied})")
+    got = check.call(
+        count, dict(config), tied=tied, description=f"gpt_parameter_count(config, tied={tied})", draws=True
+    )
     check.equal(
         got,
         gpt.gpt_parameter_count(config, tied=tied),
@@ -313,7 +316,7 @@ def _describe_pair(head, embedding) -> str:
 
 def _check_tie(check, tie_weights, config):
     model = _reference_model(config)
-    got = check.call(tie_weights, model, description="tie_weights(model)", hint=TIE_HINT)
+    got = check.call(tie_weights, model, description="tie_weights(model)", hint=TIE_HINT, changes="anything")
     if got is not model:
         check.fail("tie_weights must change the model it is given and return it", got=show(got), hint="return model")
     if not isinstance(model.out_head, nn.Linear):
@@ -421,10 +424,15 @@ GENERATE_HINT = (
 
 
 def _check_generate(check, generate, model, prompt, context_length, **options):
-    seed = options.pop("seed", None)
+    """With ``seed``, sampling draws from a generator seeded with it; with ``global_seed``, no generator is given
+    and sampling must draw from PyTorch's global one, seeded with it, as the reference does."""
+    seed, global_seed = options.pop("seed", None), options.pop("global_seed", None)
     generator = lambda: None if seed is None else torch.Generator().manual_seed(seed)  # noqa: E731
     arguments = ", ".join(f"{key}={value}" for key, value in options.items())
     described = f"generate(model, {show(prompt)}, context_length={context_length}, {arguments})"
+    if global_seed is not None:
+        described = f"torch.manual_seed({global_seed}); {described} (no generator)"
+        torch.manual_seed(global_seed)
     got = check.call(
         generate,
         model,
@@ -435,7 +443,11 @@ def _check_generate(check, generate, model, prompt, context_length, **options):
         description=described,
         hint="crop the input to the last context_length tokens before each "
         "forward pass; the traceback shows where it broke",
+        draws=global_seed is not None,
+        graph=False,
     )
+    if global_seed is not None:
+        torch.manual_seed(global_seed)
     expected = gpt.generate(model, prompt, context_length=context_length, generator=generator(), **options)
     check.tensor(got, expected, f"the tokens from {described}", hint=GENERATE_HINT)
 
@@ -449,6 +461,7 @@ def generate(check, generate):
         _check_generate(
             check, generate, model, prompt.repeat(4, 1), 4, max_new_tokens=6, temperature=temperature, top_k=5, seed=1
         )
+    _check_generate(check, generate, model, prompt.repeat(4, 1), 4, max_new_tokens=6, temperature=1.0, global_seed=3)
     first = int(gpt.generate(model, prompt[:1], 1, 4)[0, -1])
     _check_generate(check, generate, model, prompt[:1], 4, max_new_tokens=5, eos_id=first)
 
@@ -485,6 +498,10 @@ def generate_hidden(check, generate, seed):
             top_k=top_k,
             seed=rng.randrange(10**6),
         )
+    prompt = torch.randint(0, config["vocab_size"], (8, 3))
+    _check_generate(
+        check, generate, model, prompt, config["context_length"], max_new_tokens=5, temperature=1.5, global_seed=seed
+    )
     # Rows that pick eos_id at different steps. A scripted model, so that "every row picked eos_id at this
     # step" and "every row has picked eos_id by now" agree, and both differ from one row being enough.
     model = _scripted_model(SCRIPT)
@@ -521,11 +538,17 @@ class _CountingLinear(nn.Module):
         return self.linear(x)
 
 
-def _count_positions(model: nn.Module) -> list[list[int]]:
-    """Put a _CountingLinear around each layer's W_query; returns the per-layer lists of positions per call."""
-    seen = [[] for _ in model.trf_blocks]
-    for block, calls in zip(model.trf_blocks, seen):
-        block.att.W_query = _CountingLinear(block.att.W_query, calls)
+PROJECTIONS = ("W_query", "W_key", "W_value")
+
+
+def _count_positions(model: nn.Module) -> list[dict[str, list[int]]]:
+    """Put a _CountingLinear around each layer's query, key and value projections; returns, per layer and
+    projection, the positions each call received. A cache saves the keys and values of every token it has
+    seen: each projection sees each token once."""
+    seen = [{name: [] for name in PROJECTIONS} for _ in model.trf_blocks]
+    for block, calls in zip(model.trf_blocks, seen, strict=True):
+        for name in PROJECTIONS:
+            setattr(block.att, name, _CountingLinear(getattr(block.att, name), calls[name]))
     return seen
 
 
@@ -554,18 +577,35 @@ def _check_cached(check, generate_cached, config, batch, prompt_tokens, max_new_
     described = f"generate_cached(model, {show(prompt)}, max_new_tokens={max_new_tokens})"
     expected = gpt.generate(model, prompt, max_new_tokens, config["context_length"])
     seen = _count_positions(model)
-    got = check.call(generate_cached, model, prompt.clone(), max_new_tokens, description=described, hint=CACHE_HINT)
+    got = check.call(
+        generate_cached,
+        model,
+        prompt.clone(),
+        max_new_tokens,
+        description=described,
+        hint=CACHE_HINT,
+        again=False,  # the model counts what runs through it: one call only
+        graph=False,
+    )
     check.tensor(got, expected, f"the tokens from {described}, against generate(...) at temperature 0", hint=CACHE_HINT)
     once = prompt_tokens + max_new_tokens - 1 if max_new_tokens else 0  # the last token picked is never fed back
-    for layer, calls in enumerate(seen):
-        if sum(calls) > once:
-            check.fail(
-                f"{described} ran {sum(calls)} token positions through layer {layer}'s attention, "
-                f"{len(calls)} calls of {calls[:6]}{' ...' if len(calls) > 6 else ''}",
-                expected=f"each token once: {once} in all, the prompt first, then one token per call",
-                got=sum(calls),
-                hint="the model is run on the whole sequence again: " + CACHE_HINT,
-            )
+    for layer, projections in enumerate(seen):
+        for name, calls in projections.items():
+            if sum(calls) > once:
+                again = "keys and values are computed again for every token" if name != "W_query" else ""
+                check.fail(
+                    f"{described} ran {sum(calls)} token positions through layer {layer}'s {name}, "
+                    f"{len(calls)} calls of {calls[:6]}{' ...' if len(calls) > 6 else ''}",
+                    expected=f"each token once: {once} in all, the prompt first, then one token per call",
+                    got=sum(calls),
+                    hint=(
+                        f"{again} at every step: keep each layer's keys and values in the cache and project only "
+                        "the new token; "
+                        if again
+                        else "the model is run on the whole sequence again: "
+                    )
+                    + CACHE_HINT,
+                )
 
 
 @exercise
@@ -651,8 +691,13 @@ def _twin_models(config):
     return model, twin
 
 
-def _check_steps(check, training_step, config, make_optimizer, batches):
+def _check_steps(check, training_step, config, make_optimizer, batches, frozen: str | None = None):
+    """Steps of the student's training_step and the reference's on twin models; ``frozen`` names a submodule the
+    caller froze in both (requires_grad False), which a step must leave frozen and unchanged."""
     model, twin = _twin_models(config)
+    if frozen:
+        model.get_submodule(frozen).requires_grad_(False)
+        twin.get_submodule(frozen).requires_grad_(False)
     optimizer, twin_optimizer = make_optimizer(model.parameters()), make_optimizer(twin.parameters())
     for i, (inputs, targets) in enumerate(batches):
         got = check.call(
@@ -662,6 +707,7 @@ def _check_steps(check, training_step, config, make_optimizer, batches):
             inputs,
             targets,
             description=f"training_step(model, optimizer, {show(inputs)}, targets) (step {i + 1})",
+            changes=contracts.VALUES,
         )
         expected = gpt.training_step(twin, twin_optimizer, inputs, targets)
         if type(got) is not float:
@@ -696,13 +742,18 @@ def training_step_hidden(check, training_step, seed):
     # it by lr x noise; a missing zero_grad still shows, as the summed gradients move every other parameter.
     sgd = lambda parameters: torch.optim.SGD(parameters, lr=0.1, momentum=0.9)  # noqa: E731
     _check_steps(check, training_step, config, sgd, _random_batches(config, 3, 3, config["context_length"]))
+    batches = _random_batches(config, 2, 3, config["context_length"])
+    _check_steps(check, training_step, config, sgd, batches, frozen="trf_blocks.0")  # fine-tuning freezes layers
     # Overfitting one batch: the loss must fall far below its start.
     config = {**_random_config(rng), "vocab_size": 20, "emb_dim": 16, "n_heads": 2, "context_length": 8}
     model = gpt.GPTModel(config).train()
     optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
     inputs, targets = _random_batches(config, 1, 4, 8)[0]
     losses = [
-        check.call(training_step, model, optimizer, inputs, targets, description="training_step") for _ in range(40)
+        check.call(
+            training_step, model, optimizer, inputs, targets, description="training_step", changes=contracts.VALUES
+        )
+        for _ in range(40)
     ]
     if not losses[-1] < 0.3 * losses[0]:
         check.fail(
@@ -932,7 +983,12 @@ def _check_load(check, load_checkpoint, config, steps, step):
         gpt.save_checkpoint(path, model, optimizer, step)
         resumed, resumed_optimizer = _fresh(config)
         got = check.call(
-            load_checkpoint, path, resumed, resumed_optimizer, description="load_checkpoint(path, model, optimizer)"
+            load_checkpoint,
+            path,
+            resumed,
+            resumed_optimizer,
+            description="load_checkpoint(path, model, optimizer)",
+            changes=contracts.VALUES,
         )
     check.equal(got, step, "the step load_checkpoint returns", hint=CHECKPOINT_HINT)
     check.same_parameters(resumed, model, "after loading", hint=CHECKPOINT_HINT)
@@ -981,7 +1037,9 @@ def _check_gpt2(check, load_gpt2_weights, config, hidden=False):
         source.out_head.weight.copy_(source.tok_emb.weight)  # GPT-2 ties its head to the token embedding
     model = gpt.GPTModel(config).eval()
     before, state = dict(model.named_parameters()), gpt.hugging_face_state_dict(source)
-    check.call(load_gpt2_weights, model, state, description="load_gpt2_weights(model, state_dict)")
+    check.call(
+        load_gpt2_weights, model, state, description="load_gpt2_weights(model, state_dict)", changes=contracts.VALUES
+    )
     check.same_parameters(model, source, "after loading", hint=GPT2_HINT)
     if hidden:
         check.kept_parameters(
@@ -1019,7 +1077,14 @@ CLASSIFY_HINT = (
 def _check_classification(check, prepare, config, num_classes):
     model = _reference_model(config)
     expected = gpt.prepare_for_classification(_reference_model(config), num_classes)
-    got = check.call(prepare, model, num_classes, description=f"prepare_for_classification(model, {num_classes})")
+    got = check.call(
+        prepare,
+        model,
+        num_classes,
+        description=f"prepare_for_classification(model, {num_classes})",
+        changes="anything",  # it swaps the head and freezes: compared with the reference below
+        draws=True,
+    )
     if got is not model:
         check.fail(
             "prepare_for_classification must change the model it is given and return it",

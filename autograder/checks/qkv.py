@@ -4,6 +4,7 @@ examples; ``*_hidden`` checks compare with the reference on random inputs drawn 
 import torch
 from torch import nn
 
+from autograder.checks import contracts
 from autograder.checks.core import TOLERANCE, show
 from autograder.checks.registry import exercise
 from autograder.materials.word_vectors import ACTION, ANIMAL, FEATURES, SENTENCE, embed
@@ -212,6 +213,26 @@ def SelfAttentionParams_hidden(check, module_class, seed):
     _check_self_attention(
         check, module_class, ref.SelfAttentionParams, [(1, 1, (1, 1)), (5, 8, (7, 5)), (4, 3, (2, 5, 4))], {}
     )
+    _check_initial_weights(check, module_class)
+
+
+def _check_initial_weights(check, module_class):
+    """A fresh module's three matrices are drawn with torch.rand, uniform on [0, 1), as the reference draws them:
+    4,096 values each, so that another distribution (torch.randn, zeros, a scale) shows in its range or mean."""
+    module = check.module(
+        module_class, 64, 64, described="SelfAttentionParams(64, 64)", parameters=["W_key", "W_query", "W_value"]
+    )
+    for name, parameter in module.named_parameters():
+        values = parameter.detach()
+        low, high, mean = float(values.min()), float(values.max()), float(values.mean())
+        if not (low >= 0 and high < 1 and 0.45 < mean < 0.55):
+            check.fail(
+                f"the initial {name} of SelfAttentionParams(64, 64) is not drawn uniformly from [0, 1)",
+                expected="values in [0, 1), mean about 0.5 (torch.rand)",
+                got=f"values in [{low:.3g}, {high:.3g}], mean {mean:.3g}",
+                hint="draw the weights with torch.rand(d_in, d_out), as the chapter does (torch.randn draws from "
+                "N(0, 1), with negative values)",
+            )
 
 
 @exercise
@@ -265,7 +286,13 @@ def copy_linear_to_params_hidden(check, copy_linear_to_params, seed):
 def _check_copy(check, copy_linear_to_params, d_in, d_out, shape):
     source, target = ref.SelfAttentionLinear(d_in, d_out), ref.SelfAttentionParams(d_in, d_out)
     before = dict(target.named_parameters())
-    check.call(copy_linear_to_params, source, target, description="copy_linear_to_params(linear_module, params_module)")
+    check.call(
+        copy_linear_to_params,
+        source,
+        target,
+        description="copy_linear_to_params(linear_module, params_module)",
+        changes=contracts.VALUES,
+    )
     hint = "nn.Linear computes x @ weight.T, so the (d_in, d_out) matrix is weight.T; copy with torch.no_grad()"
     for name in ("W_query", "W_key", "W_value"):
         check.tensor(

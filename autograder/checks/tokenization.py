@@ -77,6 +77,10 @@ def build_vocab_hidden(check, build_vocab, seed):
     for _ in range(20):
         tokens = ref.split_text(random_text(rng, rng.randint(1, 40)))
         _check_vocab(check, build_vocab, tokens, SPECIALS if rng.random() < 0.5 else ())
+    # special tokens keep the order they are given in (not sorted, not reversed), after the ordinary ones
+    tokens = ref.split_text(random_text(rng, 20))
+    _check_vocab(check, build_vocab, tokens, SPECIALS[::-1])
+    _check_vocab(check, build_vocab, tokens, ("<|pad|>", *SPECIALS, "<|a|>"))
 
 
 def _check_tokenizer(check, tokenizer_class, reference_class, vocab, texts):

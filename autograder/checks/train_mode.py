@@ -137,7 +137,7 @@ def check_dropout(check, module, expected, x, described: str, *, where: str, off
     module.train()
     expected.train()
     with FixedDropout(module) as dropped:
-        got = check.call(module, x.clone(), description=f"{described} in train mode")
+        got = check.call(module, x.clone(), description=f"{described} in train mode", draws=True)
     with FixedDropout(expected) as reference:
         want = expected(x).detach()
     module.eval()

@@ -115,4 +115,10 @@ BUGGY = [
         "def all_context_vectors(inputs):\n    e = (inputs @ inputs.mT).exp()\n    return e / e.sum(-1, keepdim=True) @ inputs",
         "exp overflowed",
     ),
+    (  # the caller's scores shifted in place (issue 25: side effects on arguments)
+        "softmax_stable",
+        "def softmax_stable(x, dim=-1):\n    x -= x.max(dim=dim, keepdim=True).values\n"
+        "    e = torch.exp(x)\n    return e / e.sum(dim=dim, keepdim=True)",
+        "was changed in place",
+    ),
 ]

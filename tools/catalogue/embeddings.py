@@ -334,4 +334,19 @@ BUGGY = [
         "    sims = nn.functional.cosine_similarity(vectors, vectors[index], dim=-1)\n    return sims.topk(k).indices.tolist()",
         "not its own neighbour",
     ),
+    (  # the global generator reseeded and shuffled, instead of the loader's own (issue 25: randomness)
+        "create_dataloader",
+        "def create_dataloader(ids, batch_size, max_length, stride, shuffle=True, drop_last=True, seed=0):\n"
+        "    torch.manual_seed(seed)\n"
+        "    return DataLoader(SlidingWindowDataset(ids, max_length, stride), batch_size, shuffle=shuffle,"
+        " drop_last=drop_last)",
+        "changed the global random state",
+    ),
+    (  # assumes the row itself ranks first and drops the first of k + 1
+        "nearest_neighbours",
+        "def nearest_neighbours(vectors, index, k):\n"
+        "    similarity = nn.functional.cosine_similarity(vectors, vectors[index][None], dim=-1)\n"
+        "    return similarity.topk(k + 1).indices.tolist()[1:]",
+        "neighbours of row",
+    ),
 ]

@@ -206,10 +206,10 @@ def generate_cached(model, token_ids, max_new_tokens):
     return token_ids
 """
 CACHED_RIGHT = {
-    "positions": "torch.arange(fed, token_ids.shape[1])",
+    "positions": "torch.arange(fed, token_ids.shape[1], device=token_ids.device)",
     "dim": "dim=2",
     "store": 'cache["k"], cache["v"] = k, v',
-    "attend": "keep = torch.ones(n, total, dtype=torch.bool).tril(diagonal=total - n)\n"
+    "attend": "keep = torch.ones(n, total, dtype=torch.bool, device=q.device).tril(diagonal=total - n)\n"
     "            out = nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=keep)",
 }
 TAUGHT_SCORES = (
@@ -348,7 +348,7 @@ VALID = [
         GENERATE.format(crop="[:, -context_length:]", sample="p = torch.softmax(logits / temperature, dim=-1)")
         .replace(
             "    for _ in range(max_new_tokens):",
-            "    done = torch.zeros(len(token_ids), dtype=torch.bool)\n    for _ in range(max_new_tokens):",
+            "    done = torch.zeros(len(token_ids), dtype=torch.bool, device=token_ids.device)\n    for _ in range(max_new_tokens):",
         )
         .replace(
             "if eos_id is not None and (next_id == eos_id).all():",
@@ -463,7 +463,7 @@ BUGGY = [
     (  # dropout on the token embeddings only, before the positions are added
         "GPTModel",
         MODEL.format(
-            body="x = self.drop_emb(self.tok_emb(ids)) + self.pos_emb(torch.arange(ids.shape[1]))\n"
+            body="x = self.drop_emb(self.tok_emb(ids)) + self.pos_emb(torch.arange(ids.shape[1], device=ids.device))\n"
             "        return self.out_head(self.final_norm(self.trf_blocks(x)))"
         ),
         "drop_emb drops the sum",
@@ -484,7 +484,7 @@ BUGGY = [
     (  # drop_emb defined but never applied
         "GPTModel",
         MODEL.format(
-            body="x = self.tok_emb(ids) + self.pos_emb(torch.arange(ids.shape[1]))\n"
+            body="x = self.tok_emb(ids) + self.pos_emb(torch.arange(ids.shape[1], device=ids.device))\n"
             "        return self.out_head(self.final_norm(self.trf_blocks(x)))"
         ),
         "wrong tensors",
@@ -586,7 +586,7 @@ BUGGY = [
         GPT2.format(transpose="t(w)").replace(
             '(model.out_head.weight, sd["lm_head.weight"])]', "]\n    model.out_head.weight = model.tok_emb.weight"
         ),
-        "no longer the parameter",
+        "was replaced by another object",
     ),
     ("prepare_for_classification", PREPARE.format(first=NEW_HEAD, second=FREEZE), "trainable parameters"),
     (
@@ -636,14 +636,14 @@ BUGGY = [
     ),
     (  # every new token at position 0
         "generate_cached",
-        CACHED.format(**{**CACHED_RIGHT, "positions": "torch.arange(new_ids.shape[1])"}),
+        CACHED.format(**{**CACHED_RIGHT, "positions": "torch.arange(new_ids.shape[1], device=token_ids.device)"}),
         "at its own position",
     ),
     (  # no cache: the whole sequence again at every step
         "generate_cached",
         CACHED.format(**{**CACHED_RIGHT, "store": "pass"})
         .replace("new_ids = token_ids[:, fed:]", "new_ids = token_ids")
-        .replace("torch.arange(fed, token_ids.shape[1])", "torch.arange(token_ids.shape[1])"),
+        .replace("torch.arange(fed, token_ids.shape[1]", "torch.arange(token_ids.shape[1]"),
         "token positions through layer 0",
     ),
     (  # keys and values appended along the heads
@@ -727,5 +727,66 @@ BUGGY = [
         "now_after_just_now",
         CONTEXT.format(**CONTEXT_RIGHT).replace("[encode(action)[0] for action in ACTIONS]", "[6, 7, 8]"),
         "encode(action)[0]",
+    ),
+    (  # no torch.no_grad(): every step keeps a graph (issue 25: grad mode and graphs)
+        "generate",
+        GENERATE.format(crop="[:, -context_length:]", sample="p = torch.softmax(logits / temperature, dim=-1)").replace(
+            "@torch.no_grad()\n", ""
+        ),
+        "built an autograd graph",
+    ),
+    (  # grad mode switched off for good, not for a block
+        "generate",
+        GENERATE.format(crop="[:, -context_length:]", sample="p = torch.softmax(logits / temperature, dim=-1)")
+        .replace("@torch.no_grad()\n", "")
+        .replace(
+            "    for _ in range(max_new_tokens):",
+            "    torch.set_grad_enabled(False)\n    for _ in range(max_new_tokens):",
+            1,
+        ),
+        "grad mode was left off",
+    ),
+    (  # a generator of its own when none is given, instead of the global one (issue 25: randomness)
+        "generate",
+        GENERATE.format(crop="[:, -context_length:]", sample="p = torch.softmax(logits / temperature, dim=-1)").replace(
+            "generator=generator)", "generator=generator or torch.Generator().manual_seed(0))"
+        ),
+        "(no generator)",
+    ),
+    (  # the generator it is given ignored: it draws from the global one
+        "generate",
+        GENERATE.format(crop="[:, -context_length:]", sample="p = torch.softmax(logits / temperature, dim=-1)").replace(
+            "generator=generator)", ")"
+        ),
+        "changed the global random state",
+    ),
+    (  # positions made on the CPU, whatever the ids' device (issue 25: devices, found without a GPU)
+        "GPTModel",
+        MODEL.format(
+            body="x = self.tok_emb(ids) + self.pos_emb(torch.arange(ids.shape[1]))\n"
+            "        return self.out_head(self.final_norm(self.trf_blocks(self.drop_emb(x))))"
+        ),
+        "made on the CPU",
+    ),
+    (  # the caller's vectors normalized in place (the cosines do not change, the caller's embeddings do)
+        "neighbours_in_group",
+        NEIGHBOURS.format(
+            body="vectors /= vectors.norm(dim=-1, keepdim=True)\n    "
+            + NEIGHBOURS_OWN.format(**NEIGHBOURS_OWN_RIGHT).strip()
+        ),
+        "was changed in place",
+    ),
+    (  # the caller's token lists padded in place with +=
+        "instruction_collate",
+        COLLATE.format(target=KEEP_FIRST_END).replace(
+            "        row = ids + [pad_id] * (width + 1 - len(ids))",
+            "        row = ids\n        row += [pad_id] * (width + 1 - len(ids))",
+        ),
+        "was changed in place",
+    ),
+    (  # every layer made trainable again, the frozen ones too
+        "training_step",
+        TRAINING_STEP.format(clear="model.requires_grad_(True)\n    optimizer.zero_grad()"),
+        "now has requires_grad=True",
     ),
 ]

@@ -91,7 +91,7 @@ VALID = [
         "MultiHeadAttention",
         MHA.format(
             split=SPLIT,
-            attend="s = torch.einsum('bhqd,bhkd->bhqk', q, k) / self.hd ** 0.5 + torch.zeros(t, t).masked_fill(self.mask[:t, :t], -torch.inf)\n"
+            attend="s = torch.einsum('bhqd,bhkd->bhqk', q, k) / self.hd ** 0.5 + torch.zeros(t, t, device=x.device).masked_fill(self.mask[:t, :t], -torch.inf)\n"
             "        c = torch.einsum('bhqk,bhkd->bhqd', self.dropout(s.softmax(-1)), v)",
             merge="torch.cat([c[:, i] for i in range(self.h)], dim=-1)",
         ),
@@ -213,7 +213,7 @@ BUGGY = [
             'self.register_buffer("mask", torch.triu(torch.ones(context_length, context_length), 1).bool())',
             "self.mask = torch.triu(torch.ones(context_length, context_length), 1).bool()",
         ),
-        "plain attribute",
+        "register_buffer",
     ),
     (  # new parameter objects: an optimizer built before would train the old ones
         "load_heads_into_mha",
@@ -226,7 +226,7 @@ BUGGY = [
         "    with torch.no_grad():\n"
         "        mha.out_proj.weight.copy_(torch.eye(mha.out_proj.weight.shape[0]))\n"
         "        mha.out_proj.bias.zero_()\n",
-        "no longer the parameter",
+        "was replaced by another object",
     ),
     (  # dropout after the output projection instead of on the attention weights
         "MultiHeadAttention",
@@ -257,7 +257,7 @@ BUGGY = [
         "MultiHeadAttentionSDPA",
         MHA.format(split=SPLIT, attend=ATTEND, merge=MERGE)
         + SDPA.replace("dropout_p=self.dropout.p if self.training else 0.0", "dropout_p=self.dropout.p"),
-        "dropout_p=0.0",
+        "in eval mode nothing is random",
     ),
     (
         "mha_parameter_count",

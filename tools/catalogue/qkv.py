@@ -180,12 +180,19 @@ BUGGY = [
         "copy_linear_to_params",
         "def copy_linear_to_params(source, target):\n"
         "    for n in ('W_query', 'W_key', 'W_value'): setattr(target, n, nn.Parameter(getattr(source, n).weight.T))",
-        "no longer the parameter",
+        "was replaced by another object",
     ),
     (  # the same parameters, but sharing the source's memory
         "copy_linear_to_params",
         "def copy_linear_to_params(source, target):\n"
         "    for n in ('W_query', 'W_key', 'W_value'): getattr(target, n).data = getattr(source, n).weight.data.T",
         "shares its memory",
+    ),
+    (  # weights from N(0, 1) instead of the chapter's uniform [0, 1)
+        "SelfAttentionParams",
+        PARAMS.format(body="return scaled_dot_product(x @ self.W_query, x @ self.W_key, x @ self.W_value)").replace(
+            "torch.rand(", "torch.randn("
+        ),
+        "drawn uniformly",
     ),
 ]

@@ -187,7 +187,7 @@ BUGGY = [
         "merge_pair",
         "def merge_pair(ids, pair, new_id):\n    i = 0\n    while i < len(ids) - 1:\n"
         "        if (ids[i], ids[i+1]) == pair: ids[i:i+2] = [new_id]\n        i += 1\n    return ids",
-        "do not change",
+        "was changed in place",
     ),
     (  # the ids written as text and the pair replaced as a substring
         "merge_pair",
@@ -252,5 +252,32 @@ BUGGY = [
             decode=BPE_DECODE,
         ),
         "order they were learned",
+    ),
+    (  # the caller's tokens sorted in place (issue 25: side effects on arguments)
+        "build_vocab",
+        "def build_vocab(tokens, special_tokens=()):\n"
+        "    tokens.sort()\n"
+        "    v = {t: i for i, t in enumerate(dict.fromkeys(tokens))}\n"
+        "    v.update({t: len(v) + i for i, t in enumerate(special_tokens)})\n    return v",
+        "was changed in place",
+    ),
+    (  # a mutable default argument that keeps the last call's output (issue 25: nothing kept between calls)
+        "merge_pair",
+        "def merge_pair(ids, pair, new_id, out=[]):\n"
+        "    i = 0\n"
+        "    while i < len(ids):\n"
+        "        if tuple(ids[i:i + 2]) == pair:\n"
+        "            out.append(new_id); i += 2\n"
+        "        else:\n"
+        "            out.append(ids[i]); i += 1\n"
+        "    return out",
+        "a second call with the same arguments",
+    ),
+    (  # the special tokens sorted, not kept in the order given
+        "build_vocab",
+        "def build_vocab(tokens, special_tokens=()):\n"
+        "    v = {t: i for i, t in enumerate(sorted(set(tokens)))}\n"
+        "    v.update({t: len(v) + i for i, t in enumerate(sorted(special_tokens))})\n    return v",
+        "vocabulary",
     ),
 ]
