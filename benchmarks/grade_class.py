@@ -24,19 +24,28 @@ Under two workers each phase takes longer than alone: the two share the cores.
 With ``--compare-sandbox`` the second copy is graded one at a time too, but without the operating-system
 sandbox (`autograder.grading.in_instructor.sandbox`), and the script prints the sandbox's overhead; the outcomes are
 compared without the line that says a student was graded without one.
+
+With ``--compare-defences`` the second copy is graded one at a time too, sandboxed, but without what the pipeline
+around the kernel gained against hostile submissions (:func:`defences_off`): no notebook caps, no sanitizing of what
+nbgrader stores, no removal of handed-in files, and, grading as root, the kernel mapped to root's uid as before
+rather than a uid of its own. The guard's check of the files a notebook opens runs inside the kernel and cannot be
+left out there: the script times it apart, per ``open``, and prints it beside the rest.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import resource
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from autograder.grading.in_instructor import sandbox
 from autograder.instructor import autograde, build
 from autograder.instructor.nbgrader_process import PHASES
 from tools.catalogue.notebook_bugs import CLASSIC_BUGS
@@ -98,8 +107,55 @@ def print_breakdown(assignment: str, runs: list[tuple[str, dict[str, list[float]
 
 
 def grade_second(course: Path, assignment: str, args) -> tuple[float, float, list, dict]:
-    """The second copy: with ``--workers`` at a time, or (``--compare-sandbox``) one at a time without the sandbox."""
-    return grade(course, assignment, workers=args.workers, sandboxed=not args.compare_sandbox)
+    """The second copy: with ``--workers`` at a time, or one at a time without the sandbox (``--compare-sandbox``) or
+    without the defences around the kernel (``--compare-defences``)."""
+    with defences_off() if args.compare_defences else contextlib.nullcontext():
+        return grade(course, assignment, workers=args.workers, sandboxed=not args.compare_sandbox)
+
+
+WITHOUT_DEFENCES = """
+# appended by benchmarks/grade_class.py --compare-defences: nbgrader stores what the kernel showed, as it was
+c.Autograde.sanitize_preprocessors = [p for p in c.Autograde.sanitize_preprocessors
+                                      if p not in (SanitizeOutputs, RemoveHandedInFiles)]
+c.Autograde.autograde_preprocessors = [p for p in c.Autograde.autograde_preprocessors if p is not SanitizeOutputs]
+"""
+
+
+def without_defences(course: Path) -> None:
+    """Make the copy ``course`` configure nbgrader without the course's sanitizing and handed-in-file removal."""
+    with open(course / "nbgrader_config.py", "a") as config:
+        config.write(WITHOUT_DEFENCES)
+
+
+@contextlib.contextmanager
+def defences_off():
+    """While grading: no notebook is over a cap, and a kernel graded as root runs as root's uid (the way before)."""
+    over_cap, kernel_uid = autograde.over_cap, sandbox._kernel_uid
+    autograde.over_cap, sandbox._kernel_uid = (lambda path: None), (lambda: None)
+    try:
+        yield
+    finally:
+        autograde.over_cap, sandbox._kernel_uid = over_cap, kernel_uid
+
+
+OPENS = """
+import os, sys, time
+open('probe.txt', 'w').close()
+if sys.argv[1] == 'guarded':
+    from autograder.grading.in_kernel import guard
+    guard.install()
+began = time.perf_counter()
+for _ in range(20000):
+    open('probe.txt').close()
+print((time.perf_counter() - began) / 20000 * 1e6)
+"""
+
+
+def microseconds_per_open(guarded: bool) -> float:
+    """What one ``open`` of a file in the notebook's folder costs in a kernel's Python, with the guard or without."""
+    with tempfile.TemporaryDirectory() as folder:
+        program = [sys.executable, "-c", OPENS, "guarded" if guarded else "plain"]
+        return float(subprocess.run(program, cwd=folder, capture_output=True, text=True, check=True).stdout)
 
 
 def without_note(outcome: autograde.Outcome) -> autograde.Outcome:
@@ -125,14 +181,25 @@ def main() -> None:
     gradable = [assignment for assignment in TREE.assignments() if assignment in CLASSIC_BUGS]
     parser.add_argument("--assignments", nargs="+", default=gradable, choices=gradable)
     parser.add_argument("--workers", type=int, default=os.cpu_count())
-    parser.add_argument(
+    compare = parser.add_mutually_exclusive_group()
+    compare.add_argument(
         "--compare-sandbox", action="store_true", help="grade the second copy one at a time without the sandbox"
     )
+    compare.add_argument(
+        "--compare-defences",
+        action="store_true",
+        help="grade the second copy one at a time without the defences around the kernel",
+    )
     args = parser.parse_args()
-    if args.compare_sandbox:
+    one_to_one = args.compare_sandbox or args.compare_defences
+    if one_to_one:
         args.workers = 1
     students = {f"{KINDS[i % 3]}{i:02d}": KINDS[i % 3] for i in range(args.students)}
-    first, second = ("sandboxed", "no sandbox") if args.compare_sandbox else ("1 at a time", f"{args.workers} workers")
+    first, second = ("1 at a time", f"{args.workers} workers")
+    if args.compare_sandbox:
+        first, second = ("sandboxed", "no sandbox")
+    elif args.compare_defences:
+        first, second = ("defended", "without defences")
     print(
         f"{args.students} students x {len(args.assignments)} assignments, {second}, "
         f"{os.cpu_count()} CPU cores, load average {os.getloadavg()[0]:.1f}"
@@ -143,13 +210,15 @@ def main() -> None:
         sequential = scratch_course(Path(scratch) / "sequential", args.assignments)
         hand_in(sequential, args.assignments, students)
         parallel = shutil.copytree(sequential, Path(scratch) / "parallel")
+        if args.compare_defences:
+            without_defences(parallel)
         totals, equal = [0.0] * 4, True
         print(
             f"{'seconds per submission':24s} {first + ': wall':>18s} {'CPU':>6s} "
             f"{f'{second}: wall':>18s} {'CPU':>6s}  same outcomes"
         )
         for index, assignment in enumerate(args.assignments):
-            second_first = args.compare_sandbox and index % 2  # alternate which goes first: the machine's load drifts
+            second_first = one_to_one and index % 2  # alternate which goes first: the machine's load drifts
             if second_first:
                 parallel_wall, parallel_cpu, parallel_outcomes, parallel_seconds = grade_second(
                     parallel, assignment, args
@@ -180,12 +249,16 @@ def main() -> None:
         same_grades = exported_grades(parallel) == exported_grades(sequential)
     submissions = len(students) * len(args.assignments)
     print(f"{'all':24s} {per_submission(totals, submissions)}")
-    comparison = (
-        f"sandbox overhead {(totals[0] - totals[2]) / submissions:+.2f} s per submission: "
+    overhead = (
+        f"overhead {(totals[0] - totals[2]) / submissions:+.2f} s per submission: "
         f"{100 * (totals[0] / totals[2] - 1):+.1f}% wall-clock, {100 * (totals[1] / totals[3] - 1):+.1f}% CPU"
-        if args.compare_sandbox
-        else f"speed-up {totals[0] / totals[2]:.2f}x"
     )
+    comparison = f"speed-up {totals[0] / totals[2]:.2f}x"
+    if args.compare_sandbox:
+        comparison = f"sandbox {overhead}"
+    elif args.compare_defences:
+        guarded, plain = microseconds_per_open(guarded=True), microseconds_per_open(guarded=False)
+        comparison = f"defences {overhead}; in the kernel, an open costs {guarded:.1f} µs guarded, {plain:.1f} µs plain"
     print(
         f"{comparison} over {submissions} submissions; "
         f"exported grades equal: {same_grades}; cell scores equal: {same_cells}; "
