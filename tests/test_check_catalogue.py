@@ -1,8 +1,12 @@
 """Every check accepts valid alternatives and rejects the classic bugs (visible and hidden checks),
 and refuses the course's own reference. Rows come from tools/catalogue/."""
 
+import contextlib
+import io
+
 import pytest
 
+from autograder.checks import CheckFailure
 from autograder.checks.registry import EXERCISES as DECLARED
 from tools.catalogue import CATALOGUES, declared_exercises, multihead, tokenization
 from tools.exercise_runner import run_visible_and_hidden, student_namespace
@@ -61,3 +65,33 @@ def test_fused_attention_imported_by_name_counts_as_used():
         )
         == []
     )
+
+
+# What a learner meets first is the visible check. Issue 27 asks that at most 5 classic bugs pass it (46 of 198
+# did); this bound only goes down as visible checks learn the regimes the hidden ones hold.
+VISIBLE_MISSES_AT_MOST = 18
+
+
+def passes_the_visible_check(catalogue, exercise, source) -> bool:
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            getattr(catalogue.checks, exercise)(variant(catalogue, exercise, source))
+    except CheckFailure:
+        return False
+    return True
+
+
+def test_the_visible_checks_catch_the_classic_bugs(capsys):
+    missed = {
+        assignment: [exercise for exercise, source, _ in c.BUGGY if passes_the_visible_check(c, exercise, source)]
+        for assignment, c in CATALOGUES.items()
+    }
+    with capsys.disabled():
+        print(
+            "\nclassic bugs that pass the visible check: "
+            + ", ".join(
+                f"{assignment[:2]} {len(names)}/{len(CATALOGUES[assignment].BUGGY)}"
+                for assignment, names in missed.items()
+            )
+        )
+    assert sum(map(len, missed.values())) <= VISIBLE_MISSES_AT_MOST, missed

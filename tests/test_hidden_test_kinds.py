@@ -51,7 +51,10 @@ STUDENTS = {
                     output="self.dropout(self.out_proj(context))",
                 )
             },
-            {"hidden_MultiHeadAttention": "applied dropout to the wrong tensors"},
+            {  # the visible check runs dropout in train mode too (issue 27)
+                "test_MultiHeadAttention": "applied dropout to the wrong tensors",
+                "hidden_MultiHeadAttention": "applied dropout to the wrong tensors",
+            },
         ),
         "mask_attribute": (  # kind 3: the mask is not a buffer
             {
@@ -109,7 +112,8 @@ STUDENTS = {
                 "    torch.save({'model': model, 'optimizer': optimizer, 'step': step}, path)  # bug: the objects\n",
             },
             {
-                # kind 2: rows that pick eos_id at different steps
+                # kind 2: rows that pick eos_id at different steps (the visible check has such rows too, issue 27)
+                "test_generate": "not when one row has",
                 "hidden_generate": "not when one row has",
                 # kind 5: torch's refusal was quoted whole, with colour codes and the advice to pass weights_only=False
                 "test_save_checkpoint": "an object of type",

@@ -79,6 +79,8 @@ def softmax_stable(check, softmax_stable):
     _check_softmax(check, softmax_stable, torch.tensor([1000.0, 1001.0, 1002.0]), -1)
     _check_softmax(check, softmax_stable, torch.tensor([-1000.0, -1001.0, -1002.0]), -1)
     _check_softmax(check, softmax_stable, torch.tensor([[1.0, 2.0], [3.0, 5.0]]), 0)
+    mixed = torch.tensor([[1.0, 2.0, 3.0], [1000.0, 1001.0, 1002.0], [-1000.0, -1001.0, -1002.0]])
+    _check_softmax(check, softmax_stable, mixed, -1)  # each row its own maximum: one for all leaves 0 / 0
 
 
 @softmax_stable.hidden
@@ -131,6 +133,8 @@ def _check_context(check, context_vector, query, inputs, **tolerance):
 @exercise
 def context_vector(check, context_vector):
     _check_context(check, context_vector, INPUTS[1], INPUTS)
+    generator = torch.Generator().manual_seed(0)
+    _check_context(check, context_vector, _shifted(generator, 5), _shifted(generator, 7, 5), **TOLERANCE)
 
 
 @context_vector.hidden
@@ -160,6 +164,7 @@ def _check_weights(check, attention_weights, inputs, **tolerance):
 @exercise
 def attention_weights(check, attention_weights):
     _check_weights(check, attention_weights, INPUTS)
+    _check_weights(check, attention_weights, _shifted(torch.Generator().manual_seed(0), 2, 5, 4), **TOLERANCE)
 
 
 @attention_weights.hidden
@@ -188,6 +193,7 @@ def _check_all(check, all_context_vectors, inputs, **tolerance):
 def all_context_vectors(check, all_context_vectors):
     _check_all(check, all_context_vectors, INPUTS)
     _check_all(check, all_context_vectors, torch.stack([INPUTS, INPUTS.flip(0)]))
+    _check_all(check, all_context_vectors, _shifted(torch.Generator().manual_seed(0), 3, 6, 4), **TOLERANCE)
 
 
 @all_context_vectors.hidden

@@ -50,6 +50,7 @@ def masked_attention_weights(check, masked_attention_weights):
         "masked_attention_weights",
         MASK_HINT,
     )
+    _check_masked_overflow(check, masked_attention_weights, generator)
 
 
 @masked_attention_weights.hidden
@@ -65,7 +66,11 @@ def masked_attention_weights_hidden(check, masked_attention_weights, seed):
             "masked_attention_weights",
             MASK_HINT,
         )
-    # scores near 95: exp overflows in float32, and a mask built for the wrong dimension of a rank-3 batch shows
+    _check_masked_overflow(check, masked_attention_weights, generator)
+
+
+def _check_masked_overflow(check, masked_attention_weights, generator):
+    """Scores near 95: exp overflows in float32, and a mask built for the wrong dimension of a rank-3 batch shows."""
     scores = torch.randn(4, 6, 6, generator=generator) * 3 + 95
     got = check.call(masked_attention_weights, scores.clone(), description=f"masked_attention_weights({show(scores)})")
     overflowed = type(got) is torch.Tensor and got.is_floating_point() and not bool(torch.isfinite(got).all())
@@ -197,6 +202,7 @@ def _check_causal(check, module_class, d_in, d_out, context_length, batch, token
 def CausalAttention(check, module_class):
     _check_causal(check, module_class, 3, 2, 6, 2, 6)
     _check_causal(check, module_class, 3, 2, 6, 2, 4)
+    _check_causal_dropout(check, module_class)
     module = module_class(3, 2, 4, 0.0)
     with check.expect_error(
         ValueError,
@@ -217,7 +223,11 @@ def CausalAttention_hidden(check, module_class, seed):
         _check_causal(check, module_class, d_in, d_out, context_length, batch, tokens, bias)
     module = check.call(module_class, 5, 4, 6, 0.0, qkv_bias=True, description="CausalAttention(5, 4, 6, 0.0, True)")
     check.float64_outputs(module, ref.CausalAttention(5, 4, 6, 0.0, True), torch.randn(2, 6, 5), "CausalAttention")
-    # d_out 3 and 7 tokens, so that dropout on the weights (..., 7, 7) and on the outputs (..., 3) differ
+    _check_causal_dropout(check, module_class)
+
+
+def _check_causal_dropout(check, module_class):
+    """d_out 3 and 7 tokens, so that dropout on the weights (..., 7, 7) and on the outputs (..., 3) differ."""
     described = "CausalAttention(4, 3, context_length=8, dropout=0.5)"
     expected = ref.CausalAttention(4, 3, 8, 0.5)
     module = check.module(module_class, 4, 3, 8, 0.5, described=described, parameters=CAUSAL_PARAMETERS)

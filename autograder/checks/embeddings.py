@@ -628,6 +628,9 @@ def nearest_neighbours(check, nearest_neighbours):
     vectors = torch.tensor([[1.0, 0.0], [0.9, 0.1], [-1.0, 0.2], [0.1, 1.0], [5.0, 1.0]])
     _check_neighbours(check, nearest_neighbours, vectors, 0, 2)
     _check_neighbours(check, nearest_neighbours, vectors, 3, 4)
+    tied = torch.tensor([[2.0, 0.0], [0.9, 0.1], [-1.0, 0.2], [0.1, 1.0], [1.0, 0.0]])  # rows 0 and 4: one direction
+    for index in (0, 4):  # a row is not always first among rows tied with it: "drop the first" can keep it
+        _check_neighbours(check, nearest_neighbours, tied, index, 2)
 
 
 @nearest_neighbours.hidden

@@ -173,6 +173,7 @@ def _check_block(check, block_class, config, batch, tokens):
 @exercise
 def TransformerBlock(check, block_class):
     _check_block(check, block_class, TINY, 2, 4)
+    _check_block_dropout(check, block_class)
 
 
 @TransformerBlock.hidden
@@ -181,7 +182,11 @@ def TransformerBlock_hidden(check, block_class, seed):
     for _ in range(3):
         config = _random_config(rng)
         _check_block(check, block_class, config, 2, rng.randint(1, config["context_length"]))
-    # 8 features in 2 heads and 6 tokens: the dropped weights (..., 6, 6) and branches (..., 8) differ
+    _check_block_dropout(check, block_class)
+
+
+def _check_block_dropout(check, block_class):
+    """8 features in 2 heads and 6 tokens: the dropped weights (..., 6, 6) and branches (..., 8) differ."""
     config = {**TINY, "context_length": 8, "drop_rate": 0.5, "qkv_bias": True}
     expected = _randomized(gpt.TransformerBlock(config))
     described = "TransformerBlock({emb_dim=8, n_heads=2, drop_rate=0.5})"
@@ -234,6 +239,7 @@ def _check_model(check, model_class, config, batch, tokens):
 @exercise
 def GPTModel(check, model_class):
     _check_model(check, model_class, TINY, 2, 4)
+    _check_model_dropout(check, model_class)
 
 
 @GPTModel.hidden
@@ -254,6 +260,10 @@ def GPTModel_hidden(check, model_class, seed):
         rtol=0,
         hint="an untrained model should spread its bets: keep PyTorch's default initialization",
     )
+    _check_model_dropout(check, model_class)
+
+
+def _check_model_dropout(check, model_class):
     config = {**TINY, "vocab_size": 13, "context_length": 8, "drop_rate": 0.5}
     expected = _reference_model(config)
     described = "GPTModel({vocab_size=13, emb_dim=8, n_heads=2, n_layers=2, drop_rate=0.5})"
@@ -464,6 +474,10 @@ def generate(check, generate):
     _check_generate(check, generate, model, prompt.repeat(4, 1), 4, max_new_tokens=6, temperature=1.0, global_seed=3)
     first = int(gpt.generate(model, prompt[:1], 1, 4)[0, -1])
     _check_generate(check, generate, model, prompt[:1], 4, max_new_tokens=5, eos_id=first)
+    # rows that pick eos_id at different steps: all of them in one step ends generation, one of them does not
+    _check_generate(
+        check, generate, _scripted_model(SCRIPT), torch.tensor([EARLY, LATE]), 4, max_new_tokens=6, eos_id=EOS
+    )
 
 
 # The scripted model's next token after each token (greedy), and prompts whose rows end at different steps.
@@ -730,6 +744,7 @@ def _random_batches(config, count, batch, tokens):
 def training_step(check, training_step):
     sgd = lambda parameters: torch.optim.SGD(parameters, lr=0.5)  # noqa: E731
     _check_steps(check, training_step, TINY, sgd, _random_batches(TINY, 3, 2, 4))
+    _check_steps(check, training_step, TINY, sgd, _random_batches(TINY, 2, 2, 4), frozen="trf_blocks.0")
 
 
 @training_step.hidden

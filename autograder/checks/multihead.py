@@ -39,12 +39,17 @@ def _check_wrapper(check, wrapper_class, d_in, d_out, context_length, num_heads,
 @exercise
 def MultiHeadAttentionWrapper(check, wrapper_class):
     _check_wrapper(check, wrapper_class, 3, 2, 6, 2, 2, 6, False)
+    _check_wrapper_dropout(check, wrapper_class)
 
 
 @MultiHeadAttentionWrapper.hidden
 def MultiHeadAttentionWrapper_hidden(check, wrapper_class, seed):
     for config in [(1, 1, 1, 1, 1, 1, False), (5, 3, 8, 4, 3, 7, True), (4, 6, 9, 3, 1, 9, False)]:
         _check_wrapper(check, wrapper_class, *config)
+    _check_wrapper_dropout(check, wrapper_class)
+
+
+def _check_wrapper_dropout(check, wrapper_class):
     described = "MultiHeadAttentionWrapper(4, 3, 8, dropout=0.5, num_heads=2)"
     expected = ref.MultiHeadAttentionWrapper(4, 3, 8, 0.5, 2)
     module = check.module_with_weights_of(expected, wrapper_class, 4, 3, 8, 0.5, 2, described=described)
@@ -152,6 +157,7 @@ def MultiHeadAttention(check, mha_class):
         hint="d_out must split evenly into heads: raise ValueError otherwise",
     ):
         mha_class(3, 5, 6, 0.0, 2)
+    _check_mha_dropout(check, mha_class, "MultiHeadAttention", MHA_DROPOUT_HINT)
 
 
 @MultiHeadAttention.hidden
@@ -258,12 +264,17 @@ def _check_sdpa(check, sdpa_class, config):
 @exercise
 def MultiHeadAttentionSDPA(check, sdpa_class):
     _check_sdpa(check, sdpa_class, (3, 4, 6, 2, 2, 6, False))
+    _check_sdpa_dropout(check, sdpa_class)
 
 
 @MultiHeadAttentionSDPA.hidden
 def MultiHeadAttentionSDPA_hidden(check, sdpa_class, seed):
     for config in [(1, 1, 1, 1, 1, 1, False), (5, 12, 10, 3, 3, 7, True), (8, 16, 9, 4, 2, 9, False)]:
         _check_sdpa(check, sdpa_class, config)
+    _check_sdpa_dropout(check, sdpa_class)
+
+
+def _check_sdpa_dropout(check, sdpa_class):
     _check_mha_dropout(
         check,
         sdpa_class,

@@ -74,6 +74,15 @@ def scaled_dot_product(check, scaled_dot_product):
     generator = torch.Generator().manual_seed(0)
     q, k, v = (torch.randn(4, 8, generator=generator) for _ in range(3))
     _check_sdp(check, scaled_dot_product, q, k, v)
+    _check_sdp(check, scaled_dot_product, *_overflowing_qkv(generator, d_v=3))
+
+
+def _overflowing_qkv(generator, d_v=4):
+    """Queries and keys whose last coordinate is 15: 225 / √4 more on every score, the softmax unchanged, exp(score)
+    overflowing in float32; values of another width than the keys (d_v), so that √d_v in place of √d_k shows."""
+    q, k = (torch.randn(2, 5, 4, generator=generator) for _ in range(2))
+    q[..., -1] = k[..., -1] = 15.0
+    return q, k, torch.randn(2, 5, d_v, generator=generator)
 
 
 @scaled_dot_product.hidden
@@ -83,11 +92,7 @@ def scaled_dot_product_hidden(check, scaled_dot_product, seed):
         q = torch.randn(*lead, tokens, d_k, generator=generator) * 2
         k = torch.randn(*lead, tokens, d_k, generator=generator) * 2
         _check_sdp(check, scaled_dot_product, q, k, torch.randn(*lead, tokens, d_v, generator=generator))
-    # a last coordinate of 15 in every query and key adds 225 / √4 to every score: the softmax is unchanged,
-    # exp(score) overflows in float32
-    q, k, v = (torch.randn(2, 5, 4, generator=generator) for _ in range(3))
-    q[..., -1] = k[..., -1] = 15.0
-    _check_sdp(check, scaled_dot_product, q, k, v)
+    _check_sdp(check, scaled_dot_product, *_overflowing_qkv(generator))
 
 
 VERB, NOUNS = SENTENCE.index("saw"), (SENTENCE.index("fox"), SENTENCE.index("dog"))
@@ -206,6 +211,7 @@ def verb_query_hidden(check, verb_query, seed):
 @exercise
 def SelfAttentionParams(check, module_class):
     _check_self_attention(check, module_class, ref.SelfAttentionParams, [(3, 2, (6, 3))], {})
+    _check_initial_weights(check, module_class)
 
 
 @SelfAttentionParams.hidden

@@ -68,6 +68,7 @@ def build_vocab(check, build_vocab):
     tokens = ["the", "cat", "sat", "on", "the", "mat", "."]
     _check_vocab(check, build_vocab, tokens, ())
     _check_vocab(check, build_vocab, tokens, SPECIALS)
+    _check_vocab(check, build_vocab, tokens, SPECIALS[::-1])  # in the order given, whatever it is
 
 
 @build_vocab.hidden

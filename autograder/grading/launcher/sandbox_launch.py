@@ -76,9 +76,11 @@ def _make_group(group: Path) -> None:
 
 
 def kill_cgroups(groups: list[Path]) -> None:
-    """Kill every process in ``groups`` and remove them (cgroup v1 has no cgroup.kill: repeat until empty)."""
+    """Kill every process in ``groups`` and remove them (cgroup v1 has no cgroup.kill: repeat until empty). On a
+    loaded machine the killed take a while to be reaped: up to five seconds each, kill and removal, before a group is
+    given up (and a restarted kernel's launcher would fall back to rlimits)."""
     for group in groups:
-        for _ in range(100):
+        for _ in range(250):
             try:
                 pids = [int(pid) for pid in (group / "cgroup.procs").read_text().split()]
             except OSError:
@@ -91,7 +93,7 @@ def kill_cgroups(groups: list[Path]) -> None:
                     os.kill(pid, signal.SIGKILL)
             time.sleep(0.02)
     for group in groups:
-        for _ in range(50):
+        for _ in range(250):
             try:
                 group.rmdir()
                 break
