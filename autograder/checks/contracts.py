@@ -4,12 +4,14 @@ A check compares what student code returns with the reference. These contracts a
 
 - **its arguments stay as they were**: tensors (values, shape, dtype, ``requires_grad``), lists, tuples, dicts and
   sets (their items), modules (parameters and buffers, which parameter objects they are, ``requires_grad`` flags, and
-  eval mode: a call may put a model in eval mode, as inference helpers do, never into training mode), unless the call says what it may change (``changes``);
+  eval mode: a call may put a model in eval mode, as inference helpers do, never into training mode), unless the
+  call says what it may change (``changes``);
 - **no autograd graph** where the call must not build one (``graph=False``: generation runs under
   ``torch.no_grad()``);
 - **grad mode** is as it was (``torch.no_grad()`` as a block, never ``torch.set_grad_enabled(False)`` left on);
 - **the global random state** is as it was, unless the call may draw from it (``draws``): building a layer draws,
-  attention does not;
+  attention does not; a call that draws never reseeds (:func:`reseeds`);
+- **gradients flow back** through a floating-point result (:func:`backward_through`);
 - **a second call with the same arguments gives the same result** (nothing kept between calls: a mutable default
   argument, a global, a cache), checked once per check, silently;
 - **results follow their inputs' device and dtype**, checked once per check where a module is involved, without a
@@ -44,7 +46,7 @@ class Broken:
 
 @dataclass
 class _Tensor:
-    tensor: torch.Tensor
+    value: torch.Tensor
     values: torch.Tensor
     shape: tuple
     requires_grad: bool
@@ -52,8 +54,8 @@ class _Tensor:
 
 @dataclass
 class _Module:
-    module: torch.nn.Module
-    tensors: dict  # name: _Tensor, parameters and buffers
+    value: torch.nn.Module
+    tensors: dict  # name: _Tensor, parameters and buffers (none where the call may change values)
     parameters: dict  # name: the Parameter object
     requires_grad: dict  # name: flag
     training: dict  # submodule name: mode
@@ -69,12 +71,13 @@ PLAIN = (int, float, complex, str, bytes, bool, type(None))
 
 @dataclass
 class _Container:
-    container: object
+    value: object
     items: list  # (key, record) pairs, in order
 
 
-def _record(value, depth: int = 0):
-    """What of ``value`` a call may not change, or None for what is not watched (immutable or unknown objects)."""
+def _record(value, depth: int = 0, *, module_values: bool = True):
+    """What of ``value`` a call may not change, or None for what is not watched (immutable or unknown objects).
+    Without ``module_values``, a module's parameters and buffers are not copied: the call may change them."""
     if isinstance(value, torch.Tensor):
         if value.device.type == "meta":
             return None
@@ -84,7 +87,7 @@ def _record(value, depth: int = 0):
         tensors |= {f"buffer {name}": b for name, b in value.named_buffers(remove_duplicate=False)}
         return _Module(
             value,
-            {name: _record(tensor) for name, tensor in tensors.items()},
+            {name: _record(tensor) for name, tensor in tensors.items()} if module_values else {},
             dict(value.named_parameters(remove_duplicate=False)),
             {name: p.requires_grad for name, p in value.named_parameters(remove_duplicate=False)},
             {name or "the model": m.training for name, m in value.named_modules(remove_duplicate=False)},
@@ -94,12 +97,14 @@ def _record(value, depth: int = 0):
     if depth > 4:
         return None
     if type(value) in (list, tuple):
-        return _Container(value, [(i, _record(item, depth + 1)) for i, item in enumerate(value)])
-    if type(value) is dict:
-        return _Container(value, [(key, _record(item, depth + 1)) for key, item in value.items()])
-    if type(value) is set:
+        items = enumerate(value)
+    elif type(value) is dict:
+        items = value.items()
+    elif type(value) is set:
         return _Container(value, [(None, frozenset(value))])
-    return None
+    else:
+        return None
+    return _Container(value, [(key, _record(item, depth + 1, module_values=module_values)) for key, item in items])
 
 
 IN_PLACE_HINT = (
@@ -109,7 +114,7 @@ IN_PLACE_HINT = (
 
 
 def _tensor_change(record: _Tensor, where: str) -> Broken | None:
-    now = record.tensor
+    now = record.value
     if tuple(now.shape) != record.shape:
         return Broken(f"{where} changed shape", str(record.shape), str(tuple(now.shape)), IN_PLACE_HINT)
     if now.requires_grad != record.requires_grad:
@@ -138,14 +143,14 @@ def _tensor_change(record: _Tensor, where: str) -> Broken | None:
     return None
 
 
-def _change(record, where: str, changes: str) -> Broken | None:
+def _change(record, where: str) -> Broken | None:
     """How the watched value of ``record`` changed, or None."""
     if isinstance(record, _Tensor):
         return _tensor_change(record, where)
     if isinstance(record, _Module):
-        return _module_change(record, where, changes)
+        return _module_change(record, where)
     if isinstance(record, _Container):
-        container = record.container
+        container = record.value
         if type(container) is set:
             ((_, items),) = record.items
             if frozenset(container) != items:
@@ -172,21 +177,15 @@ def _change(record, where: str, changes: str) -> Broken | None:
                         IN_PLACE_HINT,
                     )
                 continue
-            if not (isinstance(item, _Tensor | _Module | _Container) and _holds(item) is value):
+            if item.value is not value:
                 return Broken(f"{where}[{key!r}] was replaced", "the item as given", "another object", IN_PLACE_HINT)
-            if broken := _change(item, f"{where}[{key!r}]", changes):
+            if broken := _change(item, f"{where}[{key!r}]"):
                 return broken
     return None
 
 
-def _holds(record):
-    return {_Tensor: lambda r: r.tensor, _Module: lambda r: r.module, _Container: lambda r: r.container}[type(record)](
-        record
-    )
-
-
-def _module_change(record: _Module, where: str, changes: str) -> Broken | None:
-    module = record.module
+def _module_change(record: _Module, where: str) -> Broken | None:
+    module = record.value
     now = dict(module.named_parameters(remove_duplicate=False))
     if set(now) != set(record.parameters):
         return Broken(
@@ -223,9 +222,7 @@ def _module_change(record: _Module, where: str, changes: str) -> Broken | None:
                 "put the model back in the mode it came in: was_training = model.training; model.eval(); ...; "
                 "model.train(was_training)",
             )
-    if changes == VALUES:
-        return None
-    for name, tensor in record.tensors.items():
+    for name, tensor in record.tensors.items():  # none recorded where the call may change values
         if tensor is not None and (broken := _tensor_change(tensor, f"{where}: {name}")):
             return Broken(
                 broken.problem,
@@ -241,10 +238,11 @@ class Watch:
     """What a call of student code may not change, recorded before the call; :meth:`broken` after it."""
 
     def __init__(self, function, args: tuple, kwargs: dict, *, changes: str, draws: bool):
-        self.changes, self.draws = changes, draws
+        self.draws = draws
         self.values = (function, *args, *kwargs.values())
         self.names = _argument_names(function, args, kwargs)
-        self.records = [_record(value) for value in (*args, *kwargs.values())] if changes != "anything" else []
+        watched = (*args, *kwargs.values()) if changes != "anything" else ()
+        self.records = [_record(value, module_values=changes == NOTHING) for value in watched]
         self.generators = [
             (value, value.get_state() if isinstance(value, torch.Generator) else value.getstate())
             for value in self.values
@@ -270,7 +268,7 @@ class Watch:
                 self._random_hint(),
             )
         for name, record in zip(self.names, self.records, strict=False):
-            if record is not None and (broken := _change(record, f"argument {name}", self.changes)):
+            if record is not None and (broken := _change(record, f"argument {name}")):
                 return broken
         return None
 
@@ -332,6 +330,17 @@ def same_result(first, second) -> bool:
     if type(first) in (int, float, str, bool, bytes, type(None)):
         return type(second) is type(first) and (first == second or (first != first and second != second))
     return True
+
+
+def graph_built(saved: int) -> Broken:
+    """A call that had to build no graph kept ``saved`` tensors for a backward pass."""
+    return Broken(
+        f"it built an autograd graph ({saved} tensors kept for a backward pass that never comes)",
+        "no graph: inference under torch.no_grad()",
+        "a graph the size of every forward pass",
+        "decorate the function with @torch.no_grad() (or wrap its loop in `with torch.no_grad():`): without it "
+        "every step keeps its activations for a backward pass, and memory grows with each token",
+    )
 
 
 class GraphWatch(torch.autograd.graph.saved_tensors_hooks):

@@ -97,8 +97,7 @@ class Check:
         self.name = protocol.check_name(exercise, hidden)
         self.reference = exercise  # the reference that student code under this check may not call
         self.cases = 0
-        # the contracts that run student code again, once per check
-        self._repeated = self._device_checked = self._reseed_checked = self._backward_checked = False
+        self._checked: set[str] = set()  # the contracts that run student code again, checked once per check
 
     def __enter__(self):
         # Checks draw random numbers; the notebook's random streams must not notice.
@@ -140,41 +139,28 @@ class Check:
         """Run student code; turn its exceptions (and use of the reference) into clear failures, and hold it to the
         contracts of `autograder.checks.contracts`: ``changes`` says what of its arguments it may change
         (``contracts.NOTHING``, ``contracts.VALUES`` of modules, or ``"anything"``), ``draws`` whether it may draw
-        from the global random generators, and ``again=False`` leaves out the second call with the same arguments
-        (where the check counts what the call does; the runs on copies stay); ``graph=False`` says the call must build no autograd graph
-        (inference: generation runs under torch.no_grad())."""
+        from the global random generators, ``again=False`` leaves out the second call with the same arguments (where
+        the check counts what the call does; the runs on copies stay), and ``graph=False`` says the call must build
+        no autograd graph (inference: generation runs under torch.no_grad())."""
         self.cases += 1
         draws = draws or inspect.isclass(function)  # building a layer draws its initial weights
         call = description or f"{getattr(function, '__name__', 'your code')}(...)"
         watch = contracts.Watch(function, args, kwargs, changes=changes, draws=draws)
-        with contracts.GraphWatch() as built:
+        with contextlib.nullcontext() if graph else contracts.GraphWatch() as built:
             result = self._run(function, args, kwargs, call, hint)
         if not graph and built.saved:
-            self.fail(
-                f"{call}: it built an autograd graph ({built.saved} tensors kept for a backward pass that never comes)",
-                expected="no graph: inference under torch.no_grad()",
-                got="a graph the size of every forward pass",
-                hint="decorate the function with @torch.no_grad() (or wrap its loop in `with torch.no_grad():`): "
-                "without it every step keeps its activations for a backward pass, and memory grows with each token",
-            )
-        if broken := watch.broken():
-            self.fail(f"{call}: {broken.problem}", expected=broken.expected, got=broken.got, hint=broken.hint)
+            self._hold(call, contracts.graph_built(built.saved))
+        self._hold(call, watch.broken())
         once = not inspect.isclass(function) and not isinstance(result, torch.nn.Module)
-        pure = changes == contracts.NOTHING
-        if draws and pure and not self._reseed_checked:
-            self._reseed_checked = True
+        if changes != contracts.NOTHING:  # the contracts below run the call again: only for calls that change nothing
+            return result
+        if draws and self._first("reseed"):
             with contracts.quiet(), forbid(self.reference):
-                reseeds = contracts.reseeds(function, args, kwargs, watch)
-            if reseeds:
-                self.fail(f"{call}: {reseeds.problem}", expected=reseeds.expected, got=reseeds.got, hint=reseeds.hint)
-        if pure and once and not self._backward_checked:
-            self._backward_checked = True
+                self._hold(call, contracts.reseeds(function, args, kwargs, watch))
+        if once and self._first("backward"):
             with contracts.quiet(), forbid(self.reference):
-                broken = contracts.backward_through(function, args, kwargs, result)
-            if broken:
-                self.fail(f"{call}: {broken.problem}", expected=broken.expected, got=broken.got, hint=broken.hint)
-        if again and pure and once and not self._repeated and watch.rng_unchanged():
-            self._repeated = True
+                self._hold(call, contracts.backward_through(function, args, kwargs, result))
+        if again and once and watch.rng_unchanged() and self._first("repeat"):
             first = contracts.copy_of(result)  # the first result as it was: a second call may change it
             watch.rewind_generators()
             with contracts.quiet():
@@ -186,13 +172,21 @@ class Check:
                     got=show(second),
                     hint=contracts.REPEAT_HINT,
                 )
-        if pure and not self._device_checked and contracts.can_run_on_meta(function, args, kwargs):
-            self._device_checked = True
+        if contracts.can_run_on_meta(function, args, kwargs) and self._first("device"):
             with forbid(self.reference):
-                broken = contracts.device_and_dtype(function, args, kwargs, result)
-            if broken:
-                self.fail(f"{call}: {broken.problem}", expected=broken.expected, got=broken.got, hint=broken.hint)
+                self._hold(call, contracts.device_and_dtype(function, args, kwargs, result))
         return result
+
+    def _first(self, contract: str) -> bool:
+        """Whether ``contract``, which runs student code again, is checked now: once per check."""
+        first = contract not in self._checked
+        self._checked.add(contract)
+        return first
+
+    def _hold(self, call: str, broken: contracts.Broken | None) -> None:
+        """Fail when a contract is broken."""
+        if broken:
+            self.fail(f"{call}: {broken.problem}", expected=broken.expected, got=broken.got, hint=broken.hint)
 
     def _run(self, function, args: tuple, kwargs: dict, call: str, hint: str | None):
         with forbid(self.reference):

@@ -108,12 +108,12 @@ def install() -> None:
     import matplotlib.pyplot  # noqa: F401  (imported with full rights: it may build its font cache)
     import torch  # noqa: F401
 
-    writable = tuple(os.path.join(os.path.realpath(root), "") for root in (os.getcwd(), tempfile.gettempdir()))
+    writable = tuple(_real_folder(root) for root in (os.getcwd(), tempfile.gettempdir()))
 
     def outside(path) -> bool:
         if isinstance(path, int) or path is None or path == ":memory:":  # a file descriptor, or no file
             return False
-        return not os.path.join(os.path.realpath(os.fsdecode(path)), "").startswith(writable)
+        return not _real_folder(path).startswith(writable)
 
     def hook(event, args):
         if event == "exec":  # a cell is about to run: what was imported so far becomes read-only
@@ -154,20 +154,25 @@ def install() -> None:
 
 _startup_times: dict[str, float | None] = {}
 _course_file_reads: list[str] = []  # the course's files the notebook tried to read, until restore() reports them
-_PACKAGE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))  # the course's ``autograder``
-_LIBRARIES = tuple(os.path.join(os.path.realpath(root), "") for root in {sys.prefix, sys.base_prefix})
+
+
+def _real_folder(path) -> str:
+    """``path`` with its links followed and a separator at the end: a prefix of another such path is a folder that
+    holds it (``/a/b/`` holds ``/a/b/c.py/``, not ``/a/bc/``)."""
+    return os.path.join(os.path.realpath(os.fsdecode(path)), "")
+
+
+_PACKAGE = _real_folder(os.path.join(os.path.dirname(__file__), "..", ".."))  # the course's ``autograder``
+_LIBRARIES = tuple(_real_folder(root) for root in {sys.prefix, sys.base_prefix})
 
 
 def _course_file(path) -> str | None:
     """``autograder/…`` when ``path`` is the course's package or a file or folder in it (the reference's and the
     checks' source, their compiled code, their data), else None. Links are followed: a link in the notebook's
     folder to the reference is the reference."""
-    if isinstance(path, int) or path is None:
+    if isinstance(path, int) or path is None or not (real := _real_folder(path)).startswith(_PACKAGE):
         return None
-    real = os.path.realpath(os.fsdecode(path))
-    if real != _PACKAGE and not real.startswith(os.path.join(_PACKAGE, "")):
-        return None
-    return os.path.relpath(real, os.path.dirname(_PACKAGE))
+    return os.path.relpath(real, os.path.dirname(os.path.dirname(_PACKAGE)))
 
 
 def _read_by_the_notebook() -> str | None:
@@ -184,16 +189,11 @@ def _read_by_the_notebook() -> str | None:
                 return None
         else:
             module_file = _module_file(frame)
-            if module_file is not None and os.path.join(os.path.realpath(module_file), "").startswith(
-                os.path.join(_PACKAGE, "")
-            ):
+            if module_file is not None and _real_folder(module_file).startswith(_PACKAGE):
                 return None  # the course's own code reads its own files
             # a library's code: by its module, or by its file where the module is gone from sys.modules (the
             # kernel's own __main__, which IPython replaces with the notebook's namespace)
-            library = (module_file or filename).startswith(_LIBRARIES) or os.path.realpath(
-                module_file or filename
-            ).startswith(_LIBRARIES)
-            if not library:
+            if not _real_folder(module_file or filename).startswith(_LIBRARIES):
                 return route  # the notebook's code: a cell, a module of its folder, code it compiled
             if frame.f_globals.get("__name__") == "linecache":
                 route = "linecache"
