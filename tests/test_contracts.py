@@ -43,6 +43,8 @@ def test_a_list_sorted_or_extended_in_place_breaks_it():
     assert "changed in place" in called(lambda tokens: tokens.append(0) or tokens, [[1], [2]])
     assert "was changed in place" in called(lambda rows: rows[0].append(9) or rows, [[1], [2]])
     assert called(lambda tokens: sorted(tokens), [3, 1, 2]) == ""
+    assert "was changed in place (item 1)" in called(lambda xs: xs.__setitem__(1, float("nan")), [1.0, 2.0])
+    assert called(lambda xs: sum(xs), [1.0, float("nan")]) == ""
 
 
 def test_a_model_s_weights_changed_by_a_call_that_may_not_change_them_breaks_it():

@@ -169,7 +169,8 @@ def _change(record, where: str) -> Broken | None:
             if item is None:
                 continue
             if isinstance(item, _Plain):
-                if type(value) is not type(item.value) or not (value == item.value or value != value):
+                both_nan = value != value and item.value != item.value
+                if type(value) is not type(item.value) or not (value == item.value or both_nan):
                     return Broken(
                         f"{where} was changed in place (item {key!r})",
                         repr(item.value)[:80],
