@@ -9,6 +9,7 @@ started is alive, the listener accepted nothing, and honest work kept its points
 """
 
 import ast
+import contextlib
 import copy
 import hashlib
 import os
@@ -258,6 +259,16 @@ def marked_processes() -> list[str]:
     return found
 
 
+def commands_under(pid: int) -> list[str]:
+    """The command lines of the processes below ``pid`` (those that end while they are read are left out)."""
+    commands = []
+    with contextlib.suppress(psutil.NoSuchProcess):
+        for child in psutil.Process(pid).children(recursive=True):
+            with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+                commands.append(" ".join(child.cmdline()))
+    return commands
+
+
 class Watcher(threading.Thread):
     """Records the most processes with the marker alive at once while the class is graded."""
 
@@ -482,8 +493,10 @@ def test_a_launcher_killed_outright_does_not_cost_the_restarted_kernel_its_limit
     argv += ["--disk", str(2**26), "--wall", "60", "--", *bwrap]
 
     def groups_of(process) -> list[str]:
-        for _ in range(300):  # 30 s: a relaunch may first spend up to 10 s emptying the old groups
-            if any(line.endswith(f": /bin/sh -c sleep 60 {marker}") for line in marked_processes()):  # in bwrap
+        # wait until this launcher's own sandboxed command runs: the killed launcher's may outlive it for a while,
+        # and a relaunch may first spend up to 10 s emptying the old groups
+        for _ in range(300):
+            if f"/bin/sh -c sleep 60 {marker}" in commands_under(process.pid):
                 break
             time.sleep(0.1)
         return [
@@ -497,9 +510,15 @@ def test_a_launcher_killed_outright_does_not_cost_the_restarted_kernel_its_limit
         first.kill()  # no cleanup runs: its cgroups stay behind
         first.wait()
         assert all(group.is_dir() for group in sandbox_launch.cgroups(name))
-        second = subprocess.Popen(argv)
+        with (tmp_path / "second.err").open("w") as errors:
+            second = subprocess.Popen(argv, stderr=errors)
         try:
-            assert sorted(groups_of(second)) == ["memory", "pids"]
+            groups = sorted(groups_of(second))
+            assert groups == ["memory", "pids"], (
+                f"the relaunched launcher is in the groups {groups}, expected memory and pids; its exit status: "
+                f"{second.poll()}; below it: {commands_under(second.pid)}; it printed: "
+                f"{(tmp_path / 'second.err').read_text()[-2000:]!r}"
+            )
         finally:
             second.terminate()
             second.wait()
