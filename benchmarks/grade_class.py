@@ -34,6 +34,7 @@ left out there: the script times it apart, per ``open``, and prints it beside th
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import resource
@@ -50,7 +51,7 @@ from autograder.instructor import autograde, build
 from autograder.instructor.nbgrader_process import PHASES
 from tools.catalogue.notebook_bugs import CLASSIC_BUGS
 from tools.checkout import TREE
-from tools.nbgrader_course import cell_scores, completed_release, exported_grades, scratch_course, submit
+from tools.nbgrader_course import cell_scores, completed_release, exported_grades, scratch_course, submit_every_notebook
 
 KINDS = ("correct", "blank", "buggy")
 
@@ -59,13 +60,13 @@ def hand_in(course: Path, assignments: list[str], students: dict[str, str]) -> N
     """Submit each student's kind of notebook (student id -> kind) for every assignment."""
     for assignment in assignments:
         cell, bug, _ = CLASSIC_BUGS[assignment]
-        notebooks = {
-            "correct": completed_release(assignment),
-            "blank": build.read(TREE.release_path(assignment)),
-            "buggy": completed_release(assignment, {cell: bug}),
+        versions = {
+            "correct": completed_release,
+            "blank": lambda name: build.read(TREE.release_path(name)),
+            "buggy": functools.partial(completed_release, replacements={cell: bug}),
         }
         for student, kind in students.items():
-            submit(course, student, assignment, notebooks[kind])
+            submit_every_notebook(course, student, assignment, versions[kind])
 
 
 def grade(

@@ -65,7 +65,7 @@ def score(row) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    assignments = sorted(notebook.parent.name for notebook in NOTEBOOKS.glob("*/*.ipynb"))
+    assignments = sorted({notebook.parent.name for notebook in NOTEBOOKS.glob("*/*.ipynb")})
     parser.add_argument(
         "--assignments", nargs="*", choices=assignments, help="folder names, e.g. 03_attention (default: all)"
     )

@@ -21,20 +21,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import torch
 import transformers
 
+from autograder.materials.story_model import story_config
 from autograder.reference.fused_kernels import use_fused_kernels
 from autograder.reference.gpt import GPTModel
 
-# Assignment 07's story model (STORY_CONFIG in course/source/07_gpt; 1,208 tokens of compact GPT-2 vocabulary).
-# qkv_bias is True because GPT2LMHeadModel always has those biases; the difference is 1,536 parameters.
-CONFIG = {
-    "vocab_size": 1208,
-    "context_length": 128,
-    "emb_dim": 128,
-    "n_heads": 4,
-    "n_layers": 4,
-    "drop_rate": 0.0,
-    "qkv_bias": True,
-}
+# Assignment 07b's story model (`autograder.materials.story_model`), with qkv_bias True because GPT2LMHeadModel
+# always has those biases; the difference is 1,536 parameters.
+CONFIG = {**story_config(1248), "qkv_bias": True}  # 1,248: the compact GPT-2 vocabulary of the course's texts
 BATCH = 16
 
 

@@ -9,18 +9,20 @@ from autograder.instructor import build, glossary
 from tools.checkout import TREE
 
 ASSIGNMENTS = TREE.assignments()
+NOTEBOOKS = TREE.notebooks()
 CJK = re.compile(r"[\u3400-\u9fff]")
 
 
-def notebooks(assignment):
-    return [build.read(path) for path in (TREE.source_path(assignment), TREE.release_path(assignment))] + [
-        build.read(TREE.solution_path(assignment))
+def versions(notebook):
+    """The source, student and solution versions of a notebook."""
+    return [build.read(path) for path in (TREE.source_path(notebook), TREE.release_path(notebook))] + [
+        build.read(TREE.solution_path(notebook))
     ]
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_a_chinese_guide_follows_the_title(assignment):
-    for notebook in notebooks(assignment):
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_a_chinese_guide_follows_the_title(name):
+    for notebook in versions(name):
         title, guide = notebook.cells[0], notebook.cells[1]
         assert title.cell_type == "markdown" and title.source.startswith("# Assignment ")
         assert guide.cell_type == "markdown"
@@ -29,9 +31,9 @@ def test_a_chinese_guide_follows_the_title(assignment):
         assert 3 <= len(sentences) <= 5, f"three or four sentences of Chinese, got {len(sentences)}"
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_the_summary_ends_with_further_reading_in_both_languages(assignment):
-    for notebook in notebooks(assignment):
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_the_summary_ends_with_further_reading_in_both_languages(name):
+    for notebook in versions(name):
         summary = next(c for c in notebook.cells if c.cell_type == "markdown" and c.source.startswith("## Summary"))
         reading = summary.source.split("**Further reading / 延伸阅读**")
         assert len(reading) == 2, "the Summary ends with **Further reading / 延伸阅读**"

@@ -131,6 +131,39 @@ def test_collect_from_an_lms_zip(tmp_path):
     assert "cem: 03_attention.ipynb is not a valid notebook" in printed
 
 
+def test_an_assignment_of_several_notebooks_goes_through_the_exchange_and_an_lms_zip(tmp_path):
+    """07 is three notebooks: release hands out all three, a student's submission carries all three (the ones
+    left untouched too), and an LMS zip's files are filed by notebook, whichever of them a student uploaded."""
+    course, exchange_root = new_course(tmp_path / "course", "07_gpt"), tmp_path / "exchange"
+    names = TREE.notebooks("07_gpt")
+    assert len(names) == 3
+    gpt_course("release", "07_gpt", "--course", course, "--exchange", exchange_root)
+    fetch_work_submit(
+        exchange_root, tmp_path / "home" / "ann", "ann", {names[1]: completed_release(names[1])}, "07_gpt"
+    )
+    gpt_course(
+        "collect",
+        "07_gpt",
+        "--course",
+        course,
+        "--exchange",
+        exchange_root,
+        "--accounts",
+        one_account_for(tmp_path / "accounts.csv", ["ann"]),
+    )
+    submitted = course / "submitted" / "ann" / "07_gpt"
+    assert sorted(path.stem for path in submitted.glob("*.ipynb")) == names
+    assert build.read(submitted / f"{names[1]}.ipynb").cells == completed_release(names[1]).cells
+
+    with zipfile.ZipFile(tmp_path / "download.zip", "w") as archive:
+        for name in names:
+            archive.writestr(f"ben_4711_assignsubmission_file_{name}.ipynb", TREE.release_path(name).read_text())
+        archive.writestr(f"cem_{names[2]}.ipynb", TREE.release_path(names[2]).read_text())
+    gpt_course("collect", "07_gpt", "--course", course, "--zip", tmp_path / "download.zip")
+    assert sorted(path.stem for path in (course / "submitted" / "ben" / "07_gpt").glob("*.ipynb")) == names
+    assert [path.stem for path in (course / "submitted" / "cem" / "07_gpt").glob("*.ipynb")] == [names[2]]
+
+
 @pytest.fixture
 def course(tmp_path):
     return new_course(tmp_path / "course")

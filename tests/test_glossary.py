@@ -7,7 +7,7 @@ import pytest
 from autograder.instructor import build, glossary
 from tools.checkout import TREE
 
-ASSIGNMENTS = TREE.assignments()
+NOTEBOOKS = TREE.notebooks()
 TERMS = glossary.read_glossary(TREE.glossary_path)
 BY_ENGLISH = {term.english.lower(): term for term in TERMS}
 CJK = re.compile(r"[\u3400-\u9fff]")
@@ -92,7 +92,7 @@ def test_no_english_term_twice():
 
 
 def test_every_row_is_complete_and_names_existing_notebooks():
-    numbers = [name[:2] for name in ASSIGNMENTS]
+    numbers = [glossary.notebook_number(name) for name in NOTEBOOKS]
     for term in TERMS:
         assert term.english and CJK.search(term.chinese) and term.meaning, term
         assert term.notebooks and set(term.notebooks) <= set(numbers), term
@@ -107,13 +107,13 @@ def test_the_issues_terms_have_their_standard_names():
     assert len(TERMS) >= len(REQUIRED) + 53 - 9  # and the notebooks' earlier 53 terms (9 of them among the above)
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_the_glossary_table_is_what_the_file_gives(assignment):
-    expected = [(t.english, t.chinese, t.meaning) for t in TERMS if assignment[:2] in t.notebooks]
-    for path in (TREE.source_path(assignment), TREE.release_path(assignment), TREE.solution_path(assignment)):
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
+def test_the_glossary_table_is_what_the_file_gives(notebook):
+    expected = [(t.english, t.chinese, t.meaning) for t in TERMS if glossary.notebook_number(notebook) in t.notebooks]
+    for path in (TREE.source_path(notebook), TREE.release_path(notebook), TREE.solution_path(notebook)):
         cells = glossary_cells(path)
         assert len(cells) == 1, f"{path.name}: one markdown cell tagged {glossary.GLOSSARY_TAG!r}"
-        assert cells[0].source == glossary.glossary_cell_source(TERMS, assignment), (
+        assert cells[0].source == glossary.glossary_cell_source(TERMS, notebook), (
             "stale glossary: run ./course.sh build"
         )
         rows = [glossary.table_cells(line) for line in cells[0].source.splitlines() if line.startswith("|")][2:]
@@ -124,18 +124,18 @@ def test_the_glossary_table_is_what_the_file_gives(assignment):
 SUPERSEDED = {"狗星语": "汪星语", "二元模型": "二元语法模型", "权重共享": "权重绑定", "完全匹配": "精确匹配"}
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_no_chinese_prose_uses_a_superseded_name(assignment):
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
+def test_no_chinese_prose_uses_a_superseded_name(notebook):
     markdown = "\n".join(
-        cell.source for cell in build.read(TREE.source_path(assignment)).cells if cell.cell_type == "markdown"
+        cell.source for cell in build.read(TREE.source_path(notebook)).cells if cell.cell_type == "markdown"
     )
     assert [f"{old} instead of {new}" for old, new in SUPERSEDED.items() if old in markdown] == []
     assert all(new in {term.chinese for term in TERMS} for new in SUPERSEDED.values())
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_no_notebook_names_a_term_otherwise(assignment):
-    markdown = [cell.source for cell in build.read(TREE.source_path(assignment)).cells if cell.cell_type == "markdown"]
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
+def test_no_notebook_names_a_term_otherwise(notebook):
+    markdown = [cell.source for cell in build.read(TREE.source_path(notebook)).cells if cell.cell_type == "markdown"]
     assert [name for text in markdown for name in other_names(text)] == []
 
 

@@ -6,9 +6,18 @@ cause; a valid answer that the old checks marked down keeps full marks. One scra
 autograde run per assignment, several students each, so that the whole test stays short.
 """
 
+import functools
+
 import pytest
 
-from tools.nbgrader_course import autograded_cell_text, cell_scores, completed_release, nbgrader, scratch_course, submit
+from tools.nbgrader_course import (
+    autograded_cell_text,
+    cell_scores,
+    completed_release,
+    nbgrader,
+    scratch_course,
+    submit_every_notebook,
+)
 
 pytestmark = [pytest.mark.nbgrader]
 
@@ -129,7 +138,7 @@ def graded(tmp_path_factory):
     course = scratch_course(tmp_path_factory.mktemp("course"), list(STUDENTS))
     for assignment, students in STUDENTS.items():
         for student, (cells, _) in students.items():
-            submit(course, student, assignment, completed_release(assignment, cells))
+            submit_every_notebook(course, student, assignment, functools.partial(completed_release, replacements=cells))
         nbgrader(course, "autograde", assignment, "--force")
     return course
 

@@ -1,6 +1,8 @@
 """The real nbgrader workflow on every assignment: a full solution earns full marks, the untouched
 student notebook earns zero without crashing the run, and a classic bug loses exactly its tests."""
 
+import functools
+
 import pytest
 
 from autograder.instructor import build
@@ -13,7 +15,7 @@ from tools.nbgrader_course import (
     exported_grades,
     nbgrader,
     scratch_course,
-    submit,
+    submit_every_notebook,
 )
 
 pytestmark = [pytest.mark.nbgrader]
@@ -30,9 +32,11 @@ def graded_course(tmp_path_factory):
     course = scratch_course(tmp_path_factory.mktemp("course"), ASSIGNMENTS)
     for assignment in ASSIGNMENTS:
         cell, bug, _ = CLASSIC_BUGS[assignment]
-        submit(course, "full", assignment, completed_release(assignment))
-        submit(course, "untouched", assignment, build.read(TREE.release_path(assignment)))
-        submit(course, "buggy", assignment, completed_release(assignment, {cell: bug}))
+        submit_every_notebook(course, "full", assignment, completed_release)
+        submit_every_notebook(course, "untouched", assignment, lambda name: build.read(TREE.release_path(name)))
+        submit_every_notebook(
+            course, "buggy", assignment, functools.partial(completed_release, replacements={cell: bug})
+        )
         nbgrader(course, "autograde", assignment, "--force")
     return course, exported_grades(course)
 
@@ -68,11 +72,14 @@ def test_feedback_shows_failures_but_not_hidden_tests(graded_course, assignment)
     course, _ = graded_course
     nbgrader(course, "generate_feedback", assignment, "--force")
     exercise, _, _failing = CLASSIC_BUGS[assignment]
-    html = (course / "feedback" / "buggy" / assignment / f"{assignment}.html").read_text()
+    html = "\n".join(
+        (course / "feedback" / "buggy" / assignment / f"{name}.html").read_text() for name in TREE.notebooks(assignment)
+    )
     assert f"{exercise} (hidden)" in html  # the hidden check's own message is feedback
     hidden_code = [
         line.strip()
-        for cell in build.read(TREE.source_path(assignment)).cells
+        for name in TREE.notebooks(assignment)
+        for cell in build.read(TREE.source_path(name)).cells
         for line in cell.source.split("### BEGIN HIDDEN TESTS")[-1].split("### END HIDDEN TESTS")[0].splitlines()
         if "### BEGIN HIDDEN TESTS" in cell.source and line.strip()
     ]

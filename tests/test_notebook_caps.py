@@ -8,10 +8,10 @@ from autograder.grading.in_instructor.notebook_repair import notebook_problem, o
 from tools.checkout import TREE
 
 
-@pytest.mark.parametrize("assignment", TREE.assignments())
-def test_the_courses_complete_notebooks_are_far_below_every_cap(assignment):
-    assert over_cap(TREE.solution_path(assignment)) is None
-    assert notebook_problem(TREE.solution_path(assignment)) is None
+@pytest.mark.parametrize("notebook", TREE.notebooks())
+def test_the_courses_complete_notebooks_are_far_below_every_cap(notebook):
+    assert over_cap(TREE.solution_path(notebook)) is None
+    assert notebook_problem(TREE.solution_path(notebook)) is None
 
 
 def write(tmp_path, cells) -> object:
@@ -46,3 +46,13 @@ def test_a_file_that_is_no_notebook_is_left_to_notebook_problem(tmp_path):
     path = tmp_path / "03_attention.ipynb"
     path.write_text('{"cells": [')
     assert over_cap(path) is None and "is not a valid notebook" in notebook_problem(path)
+
+
+def test_browser_copies_of_an_assignments_several_notebooks_get_their_names(tmp_path):
+    for name in ("07a_gpt_model (1)", "07b_pretraining", "07c_fine_tuning - Copy", "notes (1)"):
+        nbformat.write(nbformat.v4.new_notebook(), tmp_path / f"{name}.ipynb")
+    expected = ["07a_gpt_model.ipynb", "07b_pretraining.ipynb", "07c_fine_tuning.ipynb"]
+    renamed = notebook_repair.rename_browser_copy(tmp_path, expected)
+    assert len(renamed) == 2
+    assert sorted(path.name for path in tmp_path.glob("*.ipynb")) == [*expected, "notes (1).ipynb"]
+    assert notebook_repair.rename_browser_copy(tmp_path, expected) == []  # nothing left to rename

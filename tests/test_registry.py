@@ -33,13 +33,19 @@ def graded_cells(notebook) -> dict[str, tuple[dict, str]]:
     }
 
 
+def sources(assignment: str) -> list:
+    """The assignment's source notebooks, in order."""
+    return [build.read(TREE.source_path(name)) for name in TREE.notebooks(assignment)]
+
+
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_solution_cells_are_the_declared_exercises_in_order(assignment):
-    notebook = build.read(TREE.source_path(assignment))
-    module = checks_module(notebook)
+    """Across an assignment's notebooks, in order; they all import the one checks module."""
+    (module,) = {checks_module(notebook) for notebook in sources(assignment)}
     importlib.import_module(module)
     solutions = [
         grade_id
+        for notebook in sources(assignment)
         for grade_id, (metadata, _) in graded_cells(notebook).items()
         if metadata.get("solution") and grade_id != "setup"
     ]
@@ -47,20 +53,20 @@ def test_solution_cells_are_the_declared_exercises_in_order(assignment):
     assert solutions == declared, f"{assignment}: solution cells and the exercises declared in {module} differ"
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_test_cells_call_the_exercise_checks(assignment):
-    cells = graded_cells(build.read(TREE.source_path(assignment)))
-    importlib.import_module(checks_module(build.read(TREE.source_path(assignment))))
+@pytest.mark.parametrize("notebook", TREE.notebooks())
+def test_test_cells_call_the_exercise_checks(notebook):
+    cells = graded_cells(build.read(TREE.source_path(notebook)))
+    importlib.import_module(checks_module(build.read(TREE.source_path(notebook))))
     names = [name for name in EXERCISES if f"test_{name}" in cells or name in cells]
-    assert names, f"{assignment}: no cell of a declared exercise"
+    assert names, f"{notebook}: no cell of a declared exercise"
     for name in names:
         assert cells[f"test_{name}"][1].strip() == f"check.{name}({name})"
         assert f"check.{name}_hidden({name}, seed=" in cells[f"hidden_{name}"][1]
 
 
 def test_every_exercise_has_a_hidden_check_and_a_reference_of_its_name():
-    for assignment in ASSIGNMENTS:
-        importlib.import_module(checks_module(build.read(TREE.source_path(assignment))))
+    for notebook in TREE.notebooks():
+        importlib.import_module(checks_module(build.read(TREE.source_path(notebook))))
     assert len(EXERCISES) >= 7 * 5
     for name, exercise in EXERCISES.items():
         assert exercise.hidden is not None, f"{name} has no hidden check"

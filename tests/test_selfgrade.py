@@ -136,3 +136,21 @@ def test_an_unknown_assignment_or_a_missing_notebook_is_one_line_and_status_2(tm
     assert "unknown assignment '99_nonsense'" in unknown.stderr and ASSIGNMENT in unknown.stderr
     assert f"no notebook {tmp_path / 'nowhere.ipynb'}" in missing.stderr
     assert str(checkout / "my_notebooks" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb") in default.stderr
+
+
+def test_an_assignment_of_several_notebooks_grades_the_ones_handed_in(tmp_path):
+    """07 is three notebooks: with no notebook named, those of 07's in my_notebooks/07_gpt/ are graded, and only
+    their points count (07c alone is out of 07c's); a notebook of another name is refused in one line."""
+    checkout, names = tmp_path / "checkout", TREE.notebooks("07_gpt")
+    shutil.copytree(TREE.layout.source("07_gpt"), checkout / "course" / "source" / "07_gpt")
+    shutil.copy(TREE.course / "nbgrader_config.py", checkout / "course")
+    build.write(completed_release(names[2]), checkout / "my_notebooks" / "07_gpt" / f"{names[2]}.ipynb")
+    result = finished(command("07_gpt", "--root", checkout, cwd=tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert list(table(result.stdout)) == ["load_gpt2_weights", "prepare_for_classification", "instruction_collate"]
+    assert TOTAL.search(result.stdout).groups() == ("9", "9"), result.stdout
+
+    build.write(completed_release(names[2]), tmp_path / "07_gpt.ipynb")
+    stranger = finished(command("07_gpt", tmp_path / "07_gpt.ipynb", "--root", checkout, cwd=tmp_path))
+    assert stranger.returncode == 2 and len(stranger.stderr.splitlines()) == 1, stranger
+    assert "07_gpt.ipynb: not a notebook of 07_gpt" in stranger.stderr and names[0] in stranger.stderr

@@ -3,6 +3,7 @@
 import csv
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
@@ -31,15 +32,16 @@ def scratch_course(root: Path, assignments: list[str]) -> Path:
     return root
 
 
-def completed_release(assignment: str, replacements: dict[str, str] | None = None) -> nbformat.NotebookNode:
-    """The student notebook with every exercise answered by the source's solution, except
-    the cells named in ``replacements`` (grade id -> source), as a student would hand it in."""
+def completed_release(notebook_name: str, replacements: dict[str, str] | None = None) -> nbformat.NotebookNode:
+    """The student notebook ``notebook_name`` (an assignment's name, for an assignment of one notebook) with every
+    exercise answered by the source's solution, except the cells named in ``replacements`` (grade id -> source), as
+    a student would hand it in."""
     source = {
         cell.metadata["nbgrader"]["grade_id"]: cell
-        for cell in build.read(TREE.source_path(assignment)).cells
+        for cell in build.read(TREE.source_path(notebook_name)).cells
         if "nbgrader" in cell.metadata
     }
-    notebook = build.read(TREE.release_path(assignment))
+    notebook = build.read(TREE.release_path(notebook_name))
     for cell in notebook.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if cell.metadata.get("nbgrader", {}).get("solution"):
@@ -49,8 +51,19 @@ def completed_release(assignment: str, replacements: dict[str, str] | None = Non
     return notebook
 
 
-def submit(course: Path, student: str, assignment: str, notebook: nbformat.NotebookNode) -> None:
-    build.write(notebook, CourseLayout(course).submitted(student, assignment) / f"{assignment}.ipynb")
+def submit(
+    course: Path, student: str, assignment: str, notebook: nbformat.NotebookNode, name: str | None = None
+) -> None:
+    """Hand ``notebook`` in as ``name`` (default: the assignment's one notebook)."""
+    build.write(notebook, CourseLayout(course).submitted(student, assignment) / f"{name or assignment}.ipynb")
+
+
+def submit_every_notebook(
+    course: Path, student: str, assignment: str, version: Callable[[str], nbformat.NotebookNode]
+) -> None:
+    """Hand in every notebook of ``assignment``, each as ``version(its name)``."""
+    for name in TREE.notebooks(assignment):
+        submit(course, student, assignment, version(name), name)
 
 
 def cell_scores(course: Path, assignment: str, student: str) -> dict[str, float]:
@@ -71,7 +84,8 @@ def exported_grades(course: Path) -> dict[tuple[str, str], tuple[float, float]]:
 
 
 def autograded_cell_text(course: Path, student: str, assignment: str, grade_id: str) -> str:
-    """Everything the autograded notebook shows for one cell: its outputs as text."""
-    notebook = build.read(CourseLayout(course).autograded(student, assignment) / f"{assignment}.ipynb")
-    cell = next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    """Everything the autograded notebooks show for one cell: its outputs as text."""
+    folder = CourseLayout(course).autograded(student, assignment)
+    cells = [cell for path in sorted(folder.glob("*.ipynb")) for cell in build.read(path).cells]
+    cell = next(c for c in cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
     return "\n".join(output.get("text", "") + "\n".join(output.get("traceback", [])) for output in cell.outputs)

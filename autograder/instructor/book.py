@@ -77,7 +77,7 @@ def write_book(root: Path, out: Path) -> list[Path]:
     """Write the site into ``out``; return the pages written, the index first."""
     out.mkdir(parents=True, exist_ok=True)
     render = mistune.create_markdown(escape=False, plugins=["table", "strikethrough"])
-    notebooks = sorted((root / "solutions").glob("[0-9][0-9]_*.ipynb"))
+    notebooks = sorted((root / "solutions").glob("[0-9][0-9]*_*.ipynb"))  # 01_…, 07a_…
     loaded = [nbformat.read(path, as_version=4) for path in notebooks]
     glossary = root / "course" / "GLOSSARY.md"
     pages = [out / "index.html"]

@@ -1,12 +1,13 @@
 """Generate the student and solution notebooks from the source notebooks.
 
-``course/source/<NN_name>/<NN_name>.ipynb`` is the one source of each assignment: prose,
-solutions between ``### BEGIN/END SOLUTION`` and tests, hidden ones between
+An assignment is a folder ``course/source/<NN_name>/`` of one or more notebooks, each graded on its own: most hold
+one, ``<NN_name>.ipynb``; 07 holds three (``07a_…``, ``07b_…``, ``07c_…``). A source notebook is the one source
+of its part: prose, solutions between ``### BEGIN/END SOLUTION`` and tests, hidden ones between
 ``### BEGIN/END HIDDEN TESTS``. From it:
 
-- ``course/release/<NN_name>/`` is what nbgrader's ``generate_assignment`` makes of it
+- ``course/release/<NN_name>/<notebook>.ipynb`` is what nbgrader's ``generate_assignment`` makes of it
   (solutions replaced by stubs, hidden tests removed);
-- ``solutions/<NN_name>.ipynb`` keeps the solution code without markers, drops the hidden
+- ``solutions/<notebook>.ipynb`` keeps the solution code without markers, drops the hidden
   tests and is executed, outputs included.
 
 Before that, the source's markdown cell tagged ``glossary`` is written from ``course/GLOSSARY.md``, the
@@ -53,14 +54,26 @@ class CourseTree:
         """The assignment names, e.g. ``01_tokenization``, in order."""
         return self.layout.assignments()
 
-    def source_path(self, assignment: str) -> Path:
-        return self.layout.source(assignment) / f"{assignment}.ipynb"
+    def notebooks(self, assignment: str | None = None) -> list[str]:
+        """The names (file stems) of ``assignment``'s source notebooks, or of every assignment's, in order."""
+        assignments = [assignment] if assignment else self.assignments()
+        return [path.stem for name in assignments for path in sorted(self.layout.source(name).glob("*.ipynb"))]
 
-    def release_path(self, assignment: str) -> Path:
-        return self.layout.release(assignment) / f"{assignment}.ipynb"
+    def assignment_of(self, notebook: str) -> str:
+        """The assignment whose source folder holds ``notebook``."""
+        for assignment in self.assignments():
+            if (self.layout.source(assignment) / f"{notebook}.ipynb").is_file():
+                return assignment
+        raise CourseError(f"no assignment has a notebook {notebook}")
 
-    def solution_path(self, assignment: str) -> Path:
-        return self.root / "solutions" / f"{assignment}.ipynb"
+    def source_path(self, notebook: str) -> Path:
+        return self.layout.source(self.assignment_of(notebook)) / f"{notebook}.ipynb"
+
+    def release_path(self, notebook: str) -> Path:
+        return self.layout.release(self.assignment_of(notebook)) / f"{notebook}.ipynb"
+
+    def solution_path(self, notebook: str) -> Path:
+        return self.root / "solutions" / f"{notebook}.ipynb"
 
     @property
     def glossary_path(self) -> Path:
@@ -103,14 +116,14 @@ def solution_notebook(source: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return notebook
 
 
-def release_notebook(tree: CourseTree, assignment: str) -> nbformat.NotebookNode:
-    """Run nbgrader's generate_assignment in a scratch copy of the course; return the student notebook."""
+def release_notebooks(tree: CourseTree, assignment: str) -> dict[str, nbformat.NotebookNode]:
+    """Run nbgrader's generate_assignment in a scratch copy of the course; return the student notebooks by name."""
     with scratch_course((tree.course / CONFIG).read_bytes(), prefix="gpt-course-build-") as course:
         shutil.copytree(tree.layout.source(assignment), course.source(assignment))
         result = nbgrader(course.root, "generate_assignment", assignment, "--force")
         if result.returncode != 0:
             raise CourseError(f"nbgrader generate_assignment {assignment} failed: {failure_reason(result.stderr)}")
-        return read(course.release(assignment) / f"{assignment}.ipynb")
+        return {name: read(course.release(assignment) / f"{name}.ipynb") for name in tree.notebooks(assignment)}
 
 
 def execute(notebook: nbformat.NotebookNode, directory: Path) -> nbformat.NotebookNode:
@@ -147,16 +160,21 @@ def merged_streams(outputs: list) -> list:
 
 def build(tree: CourseTree, names: list[str] | None = None, run_solutions: bool = True) -> None:
     """Normalize the sources and regenerate release and solution notebooks."""
+    glossary = read_glossary(tree.glossary_path) if tree.glossary_path.is_file() else None
     for assignment in names or tree.assignments():
-        source = read(tree.source_path(assignment))
-        if tree.glossary_path.is_file():
-            source = with_glossary(source, assignment, read_glossary(tree.glossary_path))
-        write(normalized(source), tree.source_path(assignment))
-        print(f"{assignment}: generating the student notebook")
-        write(release_notebook(tree, assignment), tree.release_path(assignment))
-        solution = solution_notebook(source)
-        if run_solutions:
-            print(f"{assignment}: executing the solution notebook")
-            execute(solution, tree.solution_path(assignment).parent)
-        write(solution, tree.solution_path(assignment))
+        notebooks = tree.notebooks(assignment)
+        sources = {name: read(tree.source_path(name)) for name in notebooks}
+        for name, source in sources.items():
+            if glossary is not None:
+                source = sources[name] = with_glossary(source, name, glossary)
+            write(normalized(source), tree.source_path(name))
+        print(f"{assignment}: generating the student notebooks")
+        for name, release in release_notebooks(tree, assignment).items():
+            write(release, tree.release_path(name))
+        for name, source in sources.items():
+            solution = solution_notebook(source)
+            if run_solutions:
+                print(f"{name}: executing the solution notebook")
+                execute(solution, tree.solution_path(name).parent)
+            write(solution, tree.solution_path(name))
         print(f"{assignment}: done")

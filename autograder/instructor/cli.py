@@ -174,7 +174,7 @@ def _parser() -> argparse.ArgumentParser:
         "notebook",
         type=Path,
         nargs="?",
-        help="your notebook (default: my_notebooks/NN_name/NN_name.ipynb in the checkout)",
+        help="your notebook (default: the assignment's notebooks in my_notebooks/NN_name/ of the checkout)",
     )
     command.add_argument(
         "--root", type=Path, default=Path.cwd(), help="the checkout of the course (default: the working directory)"
@@ -326,9 +326,16 @@ def _report(args) -> None:
 
 def _selfgrade(args) -> None:
     # where `./course.sh lab` copies the student notebooks
-    notebook = args.notebook or args.root / "my_notebooks" / args.assignment / f"{args.assignment}.ipynb"
+    if args.notebook:
+        notebooks = [args.notebook]
+    else:  # where `./course.sh lab` copies the student notebooks: every one of the assignment's that is there
+        folder = args.root / "my_notebooks" / args.assignment
+        checkout = (args.root / "course" / CONFIG).is_file()  # if not, selfgrade says what the root lacks
+        expected = build.CourseTree(args.root).notebooks(args.assignment) if checkout else []
+        notebooks = [folder / f"{name}.ipynb" for name in expected if (folder / f"{name}.ipynb").is_file()]
+        notebooks = notebooks or [folder / f"{(expected or [args.assignment])[0]}.ipynb"]  # missing: say which
     result = selfgrade.selfgrade(
-        args.root, args.assignment, notebook, sandboxed=not args.no_sandbox, progress=_progress
+        args.root, args.assignment, notebooks, sandboxed=not args.no_sandbox, progress=_progress
     )
     if result.score is None:
         raise CourseError(f"your notebook could not be graded: {'; '.join(result.problems)}")

@@ -22,7 +22,8 @@ GLOSSARY_HEADING = (
 
 @dataclass(frozen=True)
 class Term:
-    """A row of ``course/GLOSSARY.md``; ``notebooks`` are assignment numbers, the first introduces the term."""
+    """A row of ``course/GLOSSARY.md``; ``notebooks`` are notebook numbers (``03``, ``07b``: what a notebook's name
+    starts with), the first introduces the term."""
 
     english: str
     chinese: str
@@ -44,22 +45,27 @@ def read_glossary(path: Path) -> list[Term]:
     ]
 
 
-def glossary_cell_source(terms: list[Term], assignment: str) -> str:
+def notebook_number(notebook: str) -> str:
+    """What the glossary calls a notebook: its name up to the first underscore (``03``, ``07b``)."""
+    return notebook.split("_")[0]
+
+
+def glossary_cell_source(terms: list[Term], notebook: str) -> str:
     """One notebook's glossary: the terms introduced in it or listed for it, in the glossary's order."""
-    rows = [f"| {t.english} | {t.chinese} | {t.meaning} |" for t in terms if assignment[:2] in t.notebooks]
+    rows = [f"| {t.english} | {t.chinese} | {t.meaning} |" for t in terms if notebook_number(notebook) in t.notebooks]
     return "\n".join([GLOSSARY_HEADING, "", "| English | 中文 | Meaning |", "|---|---|---|", *rows])
 
 
-def with_glossary(notebook: nbformat.NotebookNode, assignment: str, terms: list[Term]) -> nbformat.NotebookNode:
+def with_glossary(notebook: nbformat.NotebookNode, name: str, terms: list[Term]) -> nbformat.NotebookNode:
     """The notebook with its cell tagged ``glossary`` written from ``terms``; a notebook without one gets one
     after its title (and its 中文导读)."""
     notebook = copy.deepcopy(notebook)
     cells = [cell for cell in notebook.cells if GLOSSARY_TAG in cell.metadata.get("tags", [])]
     if len(cells) > 1:
-        raise CourseError(f"{assignment}: {len(cells)} cells are tagged {GLOSSARY_TAG!r}; keep one")
+        raise CourseError(f"{name}: {len(cells)} cells are tagged {GLOSSARY_TAG!r}; keep one")
     if not cells:
         cells = [nbformat.v4.new_markdown_cell(metadata={"tags": [GLOSSARY_TAG]}, id=GLOSSARY_TAG)]
         after_guide = len(notebook.cells) > 1 and "zh-guide" in notebook.cells[1].metadata.get("tags", [])
         notebook.cells.insert(2 if after_guide else 1, cells[0])
-    cells[0].source = glossary_cell_source(terms, assignment)
+    cells[0].source = glossary_cell_source(terms, name)
     return notebook

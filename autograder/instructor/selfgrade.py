@@ -61,20 +61,27 @@ class SelfGrade:
 def selfgrade(
     root: Path,
     assignment: str,
-    notebook: Path,
+    notebooks: list[Path],
     *,
     sandboxed: bool = True,
     progress: Callable[[str], None] = lambda line: None,
 ) -> SelfGrade:
-    """Grade ``notebook``, the learner's work on ``assignment``, with the checkout ``root``'s course."""
+    """Grade ``notebooks``, the learner's work on ``assignment`` (all of its notebooks or some), with the checkout
+    ``root``'s course. Only the notebooks handed in count: 07b graded alone is out of 07b's points."""
     tree = CourseTree(root)
     if not (tree.course / CONFIG).is_file() or not tree.layout.source(".").is_dir():
         raise BadArgument(f"{root} is not a checkout of the course (it has no course/nbgrader_config.py and source/)")
     known = tree.assignments()
     if assignment not in known:
         raise BadArgument(f"unknown assignment {assignment!r}; known: {', '.join(known)}")
-    if not notebook.is_file():
-        raise BadArgument(f"no notebook {notebook} (give the path of your {assignment}.ipynb)")
+    expected = tree.notebooks(assignment)
+    for notebook in notebooks:
+        if not notebook.is_file():
+            raise BadArgument(f"no notebook {notebook} (give the path of your {' or '.join(expected)}.ipynb)")
+    if len(expected) > 1 and (strangers := [n.name for n in notebooks if n.stem not in expected]):
+        raise BadArgument(f"{', '.join(strangers)}: not a notebook of {assignment} ({', '.join(expected)})")
+    if not notebooks:
+        raise BadArgument(f"no notebook of {assignment} to grade")
     with scratch_course((tree.course / CONFIG).read_bytes(), prefix="gpt-course-selfgrade-") as scratch:
         course = scratch.root
         shutil.copytree(
@@ -84,31 +91,37 @@ def selfgrade(
         )
         progress(f"generating {assignment} in a scratch course")
         run_nbgrader(course, "generate_assignment", assignment, "--force")
-        released = sorted(path.name for path in scratch.release(assignment).glob("*.ipynb"))
-        # Handed in under the released name, as `nbgrader submit` would; a browser's "(1)" copy is renamed anyway.
-        name = released[0] if len(released) == 1 else notebook.name
         submitted = scratch.submitted(STUDENT, assignment)
         submitted.mkdir(parents=True)
-        shutil.copyfile(notebook, submitted / name)
+        # Handed in under the released name, as `nbgrader submit` would; a browser's "(1)" copy of an assignment's
+        # only notebook is renamed anyway.
+        names = [f"{expected[0]}.ipynb"] if len(expected) == 1 else [notebook.name for notebook in notebooks]
+        for notebook, name in zip(notebooks, names, strict=True):
+            shutil.copyfile(notebook, submitted / name)
         (outcome,) = autograde.autograde(course, assignment, sandboxed=sandboxed, progress=progress)
         problems = [LOG_PATH.sub("", problem) for problem in outcome.problems]
-        result = SelfGrade(assignment, problems=problems, score=outcome.score, max_score=outcome.max_score)
+        result = SelfGrade(assignment, problems=problems)
         if outcome.score is not None:
-            scores = _scores(course, assignment)
+            scores = _scores(course, assignment, [Path(name).stem for name in names])
+            result.score = sum(score for score, _ in scores.values())
+            result.max_score = sum(most for _, most in scores.values())
             result.exercises = _exercises(scratch.release(assignment), scores)
             result.failures = _failures(scratch.autograded(STUDENT, assignment), scores)
     return result
 
 
-def _scores(course: Path, assignment: str) -> dict[str, tuple[float, float]]:
-    """Grade id -> (score, max score) of every graded cell, from the scratch gradebook."""
+def _scores(course: Path, assignment: str, notebooks: list[str]) -> dict[str, tuple[float, float]]:
+    """Grade id -> (score, max score) of every graded cell of ``notebooks``, from the scratch gradebook."""
     with open_gradebook(course) as gradebook:
         try:
             submission = gradebook.find_submission(assignment, STUDENT)
         except MissingEntry:
             raise CourseError("nbgrader recorded no grades for your notebook") from None
         return {
-            grade.name: (grade.score, grade.max_score) for notebook in submission.notebooks for grade in notebook.grades
+            grade.name: (grade.score, grade.max_score)
+            for notebook in submission.notebooks
+            if notebook.name in notebooks
+            for grade in notebook.grades
         }
 
 

@@ -8,6 +8,8 @@ import shutil
 import subprocess
 import sys
 
+import nbformat
+
 from autograder.instructor import build, exchange
 from autograder.instructor.cli import main
 from autograder.instructor.nbgrader_process import tool_environment
@@ -36,21 +38,23 @@ def gpt_course_process(*args) -> subprocess.CompletedProcess:
     )
 
 
-def new_course(root):
+def new_course(root, assignment=ASSIGNMENT):
     """A course directory as an instructor starts one: the config and one assignment's source."""
     root.mkdir(parents=True)
     shutil.copy(TREE.course / "nbgrader_config.py", root)
-    shutil.copytree(TREE.course / "source" / ASSIGNMENT, root / "source" / ASSIGNMENT)
+    shutil.copytree(TREE.course / "source" / assignment, root / "source" / assignment)
     return root
 
 
-def fetch_work_submit(exchange_root, home, student, notebook):
-    """What a student does, with nbgrader's commands: fetch the assignment, hand in ``notebook``."""
+def fetch_work_submit(exchange_root, home, student, notebook, assignment=ASSIGNMENT):
+    """What a student does, with nbgrader's commands: fetch the assignment, hand in ``notebook`` (or several:
+    a dict of notebook name -> notebook; the others are handed in as fetched)."""
     home.mkdir(parents=True)
     options = ["--course", COURSE_ID, f"--Exchange.root={exchange_root}", f"--Exchange.cache={home / 'cache'}"]
-    nbgrader(home, "fetch_assignment", ASSIGNMENT, *options)
-    build.write(notebook, home / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
-    nbgrader(home, "submit", ASSIGNMENT, "--student", student, *options)
+    nbgrader(home, "fetch_assignment", assignment, *options)
+    for name, worked in ({assignment: notebook} if isinstance(notebook, nbformat.NotebookNode) else notebook).items():
+        build.write(worked, home / assignment / f"{name}.ipynb")
+    nbgrader(home, "submit", assignment, "--student", student, *options)
 
 
 def one_account_for(path, students):

@@ -133,12 +133,19 @@ BROWSER_COPY = re.compile(r"^(?P<name>.+?)(?: ?\(\d+\)| - Copy| copy)+$")  # "03
 
 
 def rename_browser_copy(submission: Path, expected: list[str]) -> list[str]:
-    """Give the expected name to a single notebook named the way browsers name a second download."""
-    notebooks = sorted(submission.glob("*.ipynb"))
-    if len(expected) != 1 or (submission / expected[0]).exists() or len(notebooks) != 1:
-        return []
-    match = BROWSER_COPY.match(notebooks[0].stem)
-    if not match or f"{match['name']}.ipynb" != expected[0]:
-        return []
-    notebooks[0].rename(submission / expected[0])
-    return [f"renamed {notebooks[0].name!r} to {expected[0]!r} (a browser's name for a second download)"]
+    """Give each missing expected name to the one notebook named the way browsers name a second download of it
+    (``07b_pretraining (1).ipynb``); a notebook whose name fits none, or two that fit one, are left as they are."""
+    renamed = []
+    notebooks = sorted(path for path in submission.glob("*.ipynb") if path.name not in expected)
+    for name in expected:
+        if (submission / name).exists():
+            continue
+        copies = [
+            path for path in notebooks if (match := BROWSER_COPY.match(path.stem)) and f"{match['name']}.ipynb" == name
+        ]
+        if len(expected) == 1 and len(notebooks) != 1:
+            copies = []  # an assignment of one notebook: only a lone notebook is taken for it
+        if len(copies) == 1:
+            copies[0].rename(submission / name)
+            renamed.append(f"renamed {copies[0].name!r} to {name!r} (a browser's name for a second download)")
+    return renamed
