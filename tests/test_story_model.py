@@ -1,14 +1,17 @@
 """The pretrained story model that 07c loads: shipped, small, hash-checked, and rebuilt the same by its command."""
 
 import hashlib
+import inspect
 import math
 
 import pytest
 import torch
 
+from autograder.instructor import build
 from autograder.materials import story_model
 from autograder.reference.embeddings import create_dataloader
-from autograder.reference.gpt import batch_loss
+from autograder.reference.gpt import GPTModel, batch_loss
+from tools.checkout import TREE
 
 
 def test_the_shipped_file_is_small_and_has_the_recorded_hash():
@@ -47,3 +50,18 @@ def test_the_build_writes_the_same_bytes_each_time():
         torch.set_num_threads(threads)
     assert first == second
     assert first != story_model.SHIPPED.read_bytes()  # three steps are not the shipped model's 424
+
+
+def test_the_recipe_initializes_the_model_as_07b_teaches():
+    """07b's cell defines init_like_gpt2 word for word as the recipe does, and it does what GPT-2 does."""
+    source = inspect.getsource(story_model.init_like_gpt2).rstrip("\n")
+    assert any(cell.source.startswith(source) for cell in build.read(TREE.source_path("07b_pretraining")).cells)
+    torch.manual_seed(0)
+    model = story_model.init_like_gpt2(GPTModel({**story_model.story_config(1248), "n_layers": 8, "qkv_bias": True}))
+    parameters = dict(model.named_parameters())
+    assert abs(parameters["tok_emb.weight"].std().item() - 0.02) < 1e-3
+    assert abs(parameters["trf_blocks.0.att.W_query.weight"].std().item() - 0.02) < 1e-3
+    for name in ("trf_blocks.7.att.out_proj.weight", "trf_blocks.7.ff.layers.2.weight"):
+        assert abs(parameters[name].std().item() - 0.02 / 4) < 3e-4, name  # sqrt(2 * 8 blocks) = 4
+    assert all(parameter.eq(0).all() for name, parameter in parameters.items() if name.endswith(".bias"))
+    assert parameters["trf_blocks.0.norm1.scale"].eq(1).all() and parameters["final_norm.shift"].eq(0).all()

@@ -2,9 +2,10 @@
 
 Assignment 07b pretrains a small GPT on the course's stories; 07c fine-tunes one. So that 07c does not depend
 on how a learner's 07b went (and nbval can run the notebooks in any order), 07c loads this file's model: the
-same recipe as 07b (seed 123, four epochs of AdamW with a one-cycle schedule), trained with the course's own
-modules and PyTorch's fused kernels, its weights saved in ``data/story_model.pt`` and checked against
-``SHA256`` when loaded.
+same recipe as 07b (seed 123, GPT-2's initialization, four epochs of AdamW with a one-cycle schedule), trained
+with the course's own modules and PyTorch's fused kernels, its weights saved in ``data/story_model.pt`` and
+checked against ``SHA256`` when loaded. ``init_like_gpt2`` is 07b's cell of that name, word for word
+(``tests/test_story_model.py``).
 
 Rebuild it (about two minutes on one CPU core) after changing the recipe, the data or the model::
 
@@ -15,6 +16,7 @@ then put the printed hash into ``SHA256``. The same command on the same machine 
 
 import hashlib
 import io
+import math
 import sys
 from pathlib import Path
 
@@ -24,7 +26,7 @@ from autograder.materials.compact_tokenizer import CompactTokenizer
 from autograder.materials.data import load_instructions, load_messages, load_stories
 
 SHIPPED = Path(__file__).parent / "data" / "story_model.pt"
-SHA256 = "36f7f6126f83f4d1d4bfebcece3d29848fdecde997b5c338a41e801a651686f3"
+SHA256 = "718ce858822f321b5ce50087af894245ca71c2462a7a73b34d34a85a4f219ea9"
 PROMPT = "Instruction: {instruction}\nInput: {input}\nResponse:"  # 07c's prompt template
 SEED, EPOCHS, BATCH_SIZE, LEARNING_RATE = 123, 4, 16, 3e-3
 
@@ -53,6 +55,20 @@ def story_config(vocab_size: int) -> dict:
     }
 
 
+@torch.no_grad()
+def init_like_gpt2(model):
+    """GPT-2's initialization, in place: every weight matrix N(0, 0.02), every bias 0, the layer norms as they are;
+    the two projections in each block that add into the residual stream N(0, 0.02 / sqrt(2 * blocks))."""
+    residual_std = 0.02 / math.sqrt(2 * len(model.trf_blocks))  # two additions per block
+    for name, parameter in model.named_parameters():
+        if name.endswith(".bias"):
+            parameter.zero_()
+        elif parameter.dim() == 2:  # embeddings and linear layers; a layer norm's scale and shift are 1-D
+            adds_to_residual = name.endswith(("att.out_proj.weight", "ff.layers.2.weight"))
+            parameter.normal_(0.0, residual_std if adds_to_residual else 0.02)
+    return model
+
+
 def train_story_model(max_steps: int | None = None) -> torch.nn.Module:
     """07b's pretraining run, with the course's modules (all of it, or its first ``max_steps`` steps)."""
     from autograder.reference.embeddings import create_dataloader
@@ -66,7 +82,9 @@ def train_story_model(max_steps: int | None = None) -> torch.nn.Module:
     context = config["context_length"]
     loader = create_dataloader(train_ids, batch_size=BATCH_SIZE, max_length=context, stride=context, seed=1)
     torch.manual_seed(SEED)
-    model = use_fused_kernels(GPTModel(config))
+    model = GPTModel(config)
+    init_like_gpt2(model)
+    use_fused_kernels(model)
     total = max_steps or EPOCHS * len(loader)
     optimizer = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE, weight_decay=0.1)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=LEARNING_RATE, total_steps=total, pct_start=0.1)
