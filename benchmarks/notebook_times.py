@@ -1,6 +1,6 @@
 """How long each solution notebook takes to execute as ``./course.sh build`` runs it, and its slowest cells.
 
-    python -m benchmarks.notebook_times [NOTEBOOK ...]    # default: assignment 07's notebooks
+    python -m benchmarks.notebook_times [NOTEBOOK ...] [--grading]    # default: assignment 07's notebooks
 
 Each notebook's solution version (`autograder.instructor.build.solution_notebook`) runs in a fresh kernel with one
 torch thread, in a temporary folder (its checkpoints go there), one after another; the figures are printed side by
@@ -48,8 +48,11 @@ def time_notebook(name: str) -> tuple[float, list[tuple[float, str]]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", default=TREE.notebooks("07_gpt"), help="e.g. 07b_pretraining")
+    parser.add_argument("--grading", action="store_true", help="run as nbgrader grades (NBGRADER_EXECUTION set)")
     args = parser.parse_args(argv)
     os.environ["OMP_NUM_THREADS"] = "1"  # as ./course.sh build: kernels inherit it
+    if args.grading:
+        os.environ["NBGRADER_EXECUTION"] = "autograde"
     results = {}
     for name in args.notebooks:
         results[name] = time_notebook(name)
