@@ -10,7 +10,7 @@
 #   ./course.sh build [NN_name...] regenerate course/release and solutions from course/source
 #   ./course.sh book [--out DIR]   write the executed solutions as a static website (default build/book)
 #   ./course.sh selfgrade NN_name [NOTEBOOK] [--no-sandbox]
-#                                  grade your notebook (default my_notebooks/NN_name/NN_name.ipynb) as the
+#                                  grade your notebook (default: the assignment's in my_notebooks/NN_name/) as the
 #                                  instructor's autograde would: points per exercise, hidden tests included
 #   ./course.sh setup              only set up the environment
 set -euo pipefail
@@ -65,12 +65,13 @@ lab() {
         esac
     done
     if [[ $notebooks == my_notebooks ]]; then
-        # Students work on copies in my_notebooks/, so the committed release stays clean.
-        mkdir -p my_notebooks
-        for release in course/release/*/; do
-            name=$(basename "$release")
-            [[ -e my_notebooks/$name ]] || cp -r "$release" "my_notebooks/$name"
-        done
+        # Students work on copies in my_notebooks/, so the committed release stays clean. File by file: a notebook
+        # added to an assignment (07 became three) arrives, and a copy a student has is never overwritten.
+        local release target
+        while IFS= read -r -d '' release; do
+            target=my_notebooks/${release#course/release/}
+            [[ -e $target ]] || { mkdir -p "$(dirname "$target")"; cp "$release" "$target"; }
+        done < <(find course/release -mindepth 2 -type f -print0)
     fi
     if $instructor; then
         # The instructor's JupyterLab (jupyter/instructor/): formgrader served by the course's extension
