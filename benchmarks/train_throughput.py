@@ -21,11 +21,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import torch
 import transformers
 
-from autograder.materials.story_model import story_config
 from autograder.reference.fused_kernels import use_fused_kernels
 from autograder.reference.gpt import GPTModel
+from autograder.reference.story_model import story_config
 
-# Assignment 07b's story model (`autograder.materials.story_model`), with qkv_bias True because GPT2LMHeadModel
+# Assignment 07b's story model (`autograder.reference.story_model`), with qkv_bias True because GPT2LMHeadModel
 # always has those biases; the difference is 1,536 parameters.
 CONFIG = {**story_config(1248), "qkv_bias": True}  # 1,248: the compact GPT-2 vocabulary of the course's texts
 BATCH = 16

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from autograder.instructor import build
-from autograder.materials import story_model
+from autograder.reference import story_model
 from autograder.reference.embeddings import create_dataloader
 from autograder.reference.gpt import GPTModel, batch_loss
 from tools.checkout import TREE
@@ -36,7 +36,7 @@ def test_a_changed_file_is_refused_with_what_to_do(tmp_path, monkeypatch):
     changed[-100] ^= 1
     (tmp_path / "story_model.pt").write_bytes(bytes(changed))
     monkeypatch.setattr(story_model, "SHIPPED", tmp_path / "story_model.pt")
-    with pytest.raises(RuntimeError, match=r"SHA-256 differs.*python -m autograder\.materials\.story_model"):
+    with pytest.raises(RuntimeError, match=r"SHA-256 differs.*python -m autograder\.reference\.story_model"):
         story_model.load_story_model()
 
 

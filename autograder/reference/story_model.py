@@ -3,13 +3,13 @@
 Assignment 07b pretrains a small GPT on the course's stories; 07c fine-tunes one. So that 07c does not depend
 on how a learner's 07b went (and nbval can run the notebooks in any order), 07c loads this file's model: the
 same recipe as 07b (seed 123, GPT-2's initialization, four epochs of AdamW with a one-cycle schedule), trained
-with the course's own modules and PyTorch's fused kernels, its weights saved in ``data/story_model.pt`` and
-checked against ``SHA256`` when loaded. ``init_like_gpt2`` is 07b's cell of that name, word for word
-(``tests/test_story_model.py``).
+with the course's own modules and PyTorch's fused kernels. Its weights ship as package data,
+``autograder/materials/data/story_model.pt``, checked against ``SHA256`` when loaded. ``init_like_gpt2`` is 07b's
+cell of that name, word for word (``tests/test_story_model.py``).
 
 Rebuild it (about two minutes on one CPU core) after changing the recipe, the data or the model::
 
-    python -m autograder.materials.story_model    # writes data/story_model.pt and prints its SHA-256
+    python -m autograder.reference.story_model    # writes the file and prints its SHA-256
 
 then put the printed hash into ``SHA256``. The same command on the same machine and PyTorch writes the same bytes.
 """
@@ -24,8 +24,11 @@ import torch
 
 from autograder.materials.compact_tokenizer import CompactTokenizer
 from autograder.materials.data import load_instructions, load_messages, load_stories
+from autograder.reference.embeddings import create_dataloader
+from autograder.reference.fused_kernels import use_fused_kernels
+from autograder.reference.gpt import GPTModel, training_step
 
-SHIPPED = Path(__file__).parent / "data" / "story_model.pt"
+SHIPPED = Path(__file__).resolve().parents[1] / "materials" / "data" / "story_model.pt"  # package data
 SHA256 = "718ce858822f321b5ce50087af894245ca71c2462a7a73b34d34a85a4f219ea9"
 PROMPT = "Instruction: {instruction}\nInput: {input}\nResponse:"  # 07c's prompt template
 SEED, EPOCHS, BATCH_SIZE, LEARNING_RATE = 123, 4, 16, 3e-3
@@ -71,10 +74,6 @@ def init_like_gpt2(model):
 
 def train_story_model(max_steps: int | None = None) -> torch.nn.Module:
     """07b's pretraining run, with the course's modules (all of it, or its first ``max_steps`` steps)."""
-    from autograder.reference.embeddings import create_dataloader
-    from autograder.reference.fused_kernels import use_fused_kernels
-    from autograder.reference.gpt import GPTModel, training_step
-
     tokenizer, stories = story_tokenizer(), story_texts()
     config = story_config(tokenizer.vocab_size)
     split = int(0.9 * len(stories))
@@ -108,13 +107,11 @@ def weights_bytes(model: torch.nn.Module) -> bytes:
 
 def load_story_model(device: torch.device | str = "cpu") -> torch.nn.Module:
     """The shipped story model (the course's ``GPTModel``, in eval mode), after checking the file's hash."""
-    from autograder.reference.gpt import GPTModel
-
     data = SHIPPED.read_bytes()
     if hashlib.sha256(data).hexdigest() != SHA256:
         raise RuntimeError(
             f"{SHIPPED} is not the story model the course ships (its SHA-256 differs): reinstall the course, or "
-            "rebuild it with `python -m autograder.materials.story_model` and record the new hash"
+            "rebuild it with `python -m autograder.reference.story_model` and record the new hash"
         )
     model = GPTModel(story_config(story_tokenizer().vocab_size))
     model.load_state_dict(torch.load(io.BytesIO(data), weights_only=True))
