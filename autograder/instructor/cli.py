@@ -325,7 +325,6 @@ def _report(args) -> None:
 
 
 def _selfgrade(args) -> None:
-    # where `./course.sh lab` copies the student notebooks
     if args.notebook:
         notebooks = [args.notebook]
     else:  # where `./course.sh lab` copies the student notebooks: every one of the assignment's that is there

@@ -113,8 +113,9 @@ def load_story_model(device: torch.device | str = "cpu") -> torch.nn.Module:
             f"{SHIPPED} is not the story model the course ships (its SHA-256 differs): reinstall the course, or "
             "rebuild it with `python -m autograder.reference.story_model` and record the new hash"
         )
-    model = GPTModel(story_config(story_tokenizer().vocab_size))
-    model.load_state_dict(torch.load(io.BytesIO(data), weights_only=True))
+    weights = torch.load(io.BytesIO(data), weights_only=True)
+    model = GPTModel(story_config(weights["tok_emb.weight"].shape[0]))  # one row per vocabulary entry
+    model.load_state_dict(weights)
     return model.to(device).eval()
 
 
